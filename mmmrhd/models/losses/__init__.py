@@ -1,0 +1,2 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.losses."""
