@@ -1,2 +1,3 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
-"""mmmrhd.engine."""
+"""Training-loop parts: hooks (and later loops, optimizer constructors)."""
+from .hooks import *  # noqa: F401,F403

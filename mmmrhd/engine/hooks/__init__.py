@@ -1,2 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
-"""mmmrhd.engine.hooks."""
+"""Training hooks."""
+from .epoch_ema_hook import EpochEMAHook
+from .feedback_activation_hook import FeedbackActivationHook
+
+__all__ = ['EpochEMAHook', 'FeedbackActivationHook']
