@@ -15,6 +15,7 @@ The data contract (see ``docs/en/advanced_guides/data_contract.md``):
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from torch import Tensor
 
 from mmmrhd.registry import FUNCTIONS
@@ -76,6 +77,15 @@ def mrhd_collate(data_batch: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
             text_feat=text_feat,
             text_mask=text_mask),
         data_samples=[d['data_samples'] for d in data_batch])
+
+
+# MMEngine's ``Runner.build_dataloader`` looks ``collate_fn`` up with the ROOT
+# registry's ``get``, which (unlike ``build``) ignores the default scope, so
+# ``collate_fn=dict(type='mrhd_collate')`` needs the function in the root
+# registry too (as mmyolo does for ``yolov5_collate``). Building the dataset
+# first imports this module through the ``mmmrhd`` scope.
+MMENGINE_FUNCTIONS.register_module(
+    name='mrhd_collate', module=mrhd_collate, force=True)
 
 
 def collate_targets(data_samples: List[Dict[str, Any]],

@@ -1,2 +1,17 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
-"""mmmrhd.datasets.transforms."""
+"""Transforms of MR/HD data pipelines (registered in ``TRANSFORMS``)."""
+from .append_tef import AppendTEF, temporal_endpoint_features
+from .formatting import PackMRHDInputs
+from .load_text_features import LoadTextFeatures
+from .load_video_features import LoadVideoFeatures
+from .saliency_labels import GenerateSaliencyLabels
+from .span_targets import GenerateSpanTargets
+from .window_saliency_labels import GenerateWindowSaliencyLabels
+from .worker_rng import WorkerRNG
+
+__all__ = [
+    'LoadVideoFeatures', 'LoadTextFeatures', 'AppendTEF',
+    'temporal_endpoint_features', 'GenerateSpanTargets',
+    'GenerateSaliencyLabels', 'GenerateWindowSaliencyLabels',
+    'PackMRHDInputs', 'WorkerRNG'
+]

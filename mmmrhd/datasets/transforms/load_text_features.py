@@ -1,0 +1,85 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""Load pre-extracted token features of a query."""
+import os.path as osp
+from typing import Dict, Optional
+
+from mmcv.transforms import BaseTransform
+
+from mmmrhd.registry import TRANSFORMS
+from .feature_io import (check_template, concat_streams, l2_normalize,
+                         load_feature_array)
+
+__all__ = ['LoadTextFeatures']
+
+
+@TRANSFORMS.register_module()
+class LoadTextFeatures(BaseTransform):
+    """Load the query's token features from each text directory.
+
+    As the official ``_get_query_feat_by_qid`` (TaskWeave
+    ``start_end_dataset.py`` L270-284): load ``file_template`` (formatted
+    with ``qid`` and ``vid``), cast to float32, keep the first ``max_len``
+    tokens and L2-normalise each token. With several directories in
+    ``results['text_feat_dirs']`` (e.g. VideoLights' CLIP + BLIP text), each
+    is normalised separately, all are cut to the shortest token count and
+    concatenated along the channels (VideoLights ``start_end_dataset.py``
+    L351-376). A 1-D array (e.g. ``pooler_output``) is one token.
+
+    Required keys: ``qid``, ``vid``, ``text_feat_dirs``.
+    Added keys: ``text_feat`` (float32 ``(T, D)``).
+
+    Args:
+        file_template (str): Defaults to ``'qid{qid}.npz'`` (official
+            QVHighlights / Charades-STA); TVSum uses ``'{qid}.npz'``.
+        key (str, optional): Array inside ``.npz`` files. Defaults to
+            ``'last_hidden_state'`` (official ``q_feat_type``); TVSum uses
+            ``'token'``. None for ``.npy`` files.
+        max_len (int, optional): Keep the first ``max_len`` tokens (official
+            ``max_q_l`` = 32). None keeps all (official TVSum path).
+        normalize (bool): L2-normalise each token (official unless
+            ``--no_norm_tfeat``; the official TVSum path does not). Defaults
+            to True.
+        eps (float): Normalisation epsilon (official 1e-5).
+        length_tolerance (int, optional): Largest allowed token-count gap
+            between several text streams; None = any (official VideoLights
+            behaviour, tokenizers differ). Defaults to None.
+    """
+
+    def __init__(self,
+                 file_template: str = 'qid{qid}.npz',
+                 key: Optional[str] = 'last_hidden_state',
+                 max_len: Optional[int] = 32,
+                 normalize: bool = True,
+                 eps: float = 1e-5,
+                 length_tolerance: Optional[int] = None) -> None:
+        check_template(file_template, key)
+        if max_len is not None and max_len < 1:
+            raise ValueError(f'max_len must be >= 1 or None, got {max_len}')
+        self.file_template = file_template
+        self.key = key
+        self.max_len = max_len
+        self.normalize = normalize
+        self.eps = eps
+        self.length_tolerance = length_tolerance
+
+    def transform(self, results: Dict) -> Dict:
+        """Add ``text_feat`` to ``results``."""
+        name = self.file_template.format(
+            qid=results['qid'], vid=results['vid'])
+        paths = [osp.join(d, name) for d in results['text_feat_dirs']]
+        streams = []
+        for path in paths:
+            feat = load_feature_array(path, self.key, self.max_len,
+                                      'text feature')
+            streams.append(
+                l2_normalize(feat, self.eps) if self.normalize else feat)
+        results['text_feat'] = concat_streams(streams, paths,
+                                              self.length_tolerance,
+                                              'text feature')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(file_template='
+                f'{self.file_template!r}, key={self.key!r}, '
+                f'max_len={self.max_len}, normalize={self.normalize}, '
+                f'eps={self.eps}, length_tolerance={self.length_tolerance})')

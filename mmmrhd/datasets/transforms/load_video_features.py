@@ -1,0 +1,111 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""Load pre-extracted clip features of a video from one or more streams."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmmrhd.registry import TRANSFORMS
+from .feature_io import (check_template, concat_streams, l2_normalize,
+                         load_feature_array)
+
+__all__ = ['LoadVideoFeatures']
+
+
+@TRANSFORMS.register_module()
+class LoadVideoFeatures(BaseTransform):
+    """Load, normalise and concatenate the video feature streams.
+
+    One stream per directory of ``results['video_feat_dirs']`` (set by the
+    dataset from ``data_prefix['video']``), in that order. Per stream, as the
+    official ``_get_video_feat_by_vid`` (TaskWeave ``start_end_dataset.py``
+    L298-330):
+
+    1. every file of ``file_template`` is loaded, truncated to ``max_len``
+       clips and cast to float32; several files (e.g. TVSum I3D
+       ``<vid>_rgb.npy`` + ``<vid>_opt.npy``) are concatenated along the
+       channels into one stream;
+    2. the stream is L2-normalised per clip, ``x / (||x|| + eps)``;
+
+    then all streams are cut to the shortest and concatenated. The official
+    code cuts silently; here streams (or files of one stream) whose lengths
+    differ by more than ``length_tolerance`` clips raise an error naming the
+    files.
+
+    Required keys: ``vid``, ``qid``, ``video_feat_dirs``.
+    Added keys: ``video_feat`` (float32 ``(L, sum D)``), ``num_clips`` (L).
+
+    Args:
+        file_template (str | Sequence[str]): File name(s) inside each
+            directory, formatted with ``vid`` and ``qid``. Defaults to
+            ``'{vid}.npz'`` (official QVHighlights layout).
+        key (str, optional): Array name inside ``.npz`` files (official
+            ``'features'``); None for ``.npy`` files.
+        max_len (int, optional): Keep the first ``max_len`` clips (official
+            ``max_v_l``: 75 QVHighlights, 1000 TVSum). None keeps all.
+        normalize (bool): L2-normalise each stream (official unless
+            ``--no_norm_vfeat``). Defaults to True.
+        eps (float): Normalisation epsilon (official 1e-5).
+        length_tolerance (int, optional): Largest allowed length gap in
+            clips between streams; None = any (official). Defaults to 2
+            (QVHighlights has SlowFast/CLIP gaps of 1 clip).
+    """
+
+    def __init__(self,
+                 file_template: Union[str, Sequence[str]] = '{vid}.npz',
+                 key: Optional[str] = 'features',
+                 max_len: Optional[int] = 75,
+                 normalize: bool = True,
+                 eps: float = 1e-5,
+                 length_tolerance: Optional[int] = 2) -> None:
+        self.file_templates: List[str] = ([file_template] if isinstance(
+            file_template, str) else list(file_template))
+        if not self.file_templates:
+            raise ValueError('file_template must name at least one file')
+        for template in self.file_templates:
+            check_template(template, key)
+        if max_len is not None and max_len < 1:
+            raise ValueError(f'max_len must be >= 1 or None, got {max_len}')
+        if length_tolerance is not None and length_tolerance < 0:
+            raise ValueError('length_tolerance must be >= 0 or None, got '
+                             f'{length_tolerance}')
+        self.key = key
+        self.max_len = max_len
+        self.normalize = normalize
+        self.eps = eps
+        self.length_tolerance = length_tolerance
+
+    def _load_stream(self, feat_dir: str, results: dict) -> np.ndarray:
+        paths = [
+            osp.join(feat_dir,
+                     t.format(vid=results['vid'], qid=results['qid']))
+            for t in self.file_templates
+        ]
+        parts = [
+            load_feature_array(p, self.key, self.max_len, 'video feature')
+            for p in paths
+        ]
+        stream = concat_streams(parts, paths, self.length_tolerance,
+                                'video feature')
+        return l2_normalize(stream, self.eps) if self.normalize else stream
+
+    def transform(self, results: Dict) -> Dict:
+        """Add ``video_feat`` and ``num_clips`` to ``results``."""
+        feat_dirs = results['video_feat_dirs']
+        streams = [self._load_stream(d, results) for d in feat_dirs]
+        names = [
+            osp.join(d, self.file_templates[0].format(
+                vid=results['vid'], qid=results['qid'])) for d in feat_dirs
+        ]
+        video_feat = concat_streams(streams, names, self.length_tolerance,
+                                    'video feature')
+        results['video_feat'] = video_feat
+        results['num_clips'] = int(video_feat.shape[0])
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(file_template={self.file_templates}, '
+                f'key={self.key!r}, max_len={self.max_len}, '
+                f'normalize={self.normalize}, eps={self.eps}, '
+                f'length_tolerance={self.length_tolerance})')
