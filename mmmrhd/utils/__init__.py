@@ -1,5 +1,12 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
-"""Utilities: environment set-up, checkpoint loading, span operations."""
+"""Utilities: environment set-up and safe checkpoint loading."""
+from .checkpoint import (TRUST_ENV_VAR, UntrustedCheckpointError,
+                         checkpoint_safe_globals, load_checkpoint_file,
+                         register_checkpoint_loaders)
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules']
+__all__ = [
+    'register_all_modules', 'TRUST_ENV_VAR', 'UntrustedCheckpointError',
+    'checkpoint_safe_globals', 'load_checkpoint_file',
+    'register_checkpoint_loaders'
+]

@@ -1,0 +1,48 @@
+# GNU make. `make demo` and `make test` work on a fresh clone: both create the
+# virtual environment first (once; see `venv`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Touched after a successful install; pip runs again only when one of the
+# requirement files or pyproject.toml is newer.
+STAMP := $(VENV)/.mmmrhd-installed
+REQS := requirements/runtime.txt requirements/tests.txt \
+        requirements/docs.txt requirements/constraints.txt pyproject.toml
+
+DEMO_DIR := data/demo
+DEMO_OUT := work_dirs/demo_baseline
+
+.PHONY: help venv demo test docs
+
+help:
+	@echo "make demo   synthetic demo data -> baseline -> metrics ($(DEMO_OUT))"
+	@echo "make test   run the test suite"
+	@echo "make docs   build the HTML docs (docs/en/_build/html)"
+	@echo "make venv   create $(VENV) and install everything (automatic)"
+
+venv: $(STAMP)
+
+$(STAMP): $(REQS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements/runtime.txt \
+	    -r requirements/tests.txt -r requirements/docs.txt \
+	    -c requirements/constraints.txt
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: venv
+	$(PY) tools/misc/generate_demo_data.py --out-dir $(DEMO_DIR)
+	$(PY) tools/misc/demo_baseline.py --data-root $(DEMO_DIR) --split val \
+	    --out $(DEMO_OUT)/val_preds.jsonl
+	$(PY) tools/eval_preds.py $(DEMO_OUT)/val_preds.jsonl \
+	    $(DEMO_DIR)/highlight_val_release.jsonl --dataset qvhighlights \
+	    --out $(DEMO_OUT)/metrics.json
+
+test: venv
+	$(PY) -m pytest tests
+
+docs: venv
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs/en docs/en/_build/html

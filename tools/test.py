@@ -1,0 +1,121 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""Evaluate a checkpoint on a config's test split.
+
+Follows the OpenMMLab ``tools/test.py`` argument contract, e.g.::
+
+    python tools/test.py CONFIG CHECKPOINT
+    python tools/test.py CONFIG CHECKPOINT --dump work_dirs/x/test_preds.jsonl
+
+``--dump`` adds ``dict(type='DumpSubmission', out_file=PATH)`` to the test
+evaluator, which writes the predictions in the official submission format.
+"""
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner import Runner
+
+from mmmrhd.registry import RUNNERS
+from mmmrhd.utils import register_all_modules
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse the command line (``argv`` defaults to ``sys.argv[1:]``)."""
+    parser = argparse.ArgumentParser(description='Test an mmmrhd model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (path or URL)')
+    parser.add_argument(
+        '--work-dir',
+        help='directory for logs and metrics; defaults to the config\'s '
+        'work_dir, else ./work_dirs/<config name>')
+    parser.add_argument(
+        '--dump',
+        type=str,
+        help='write the predictions (official submission jsonl) to this file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.config):
+        parser.error(f'config file {args.config} does not exist')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def add_dump_metric(cfg: Config, out_file: str) -> None:
+    """Append ``DumpSubmission(out_file)`` to ``cfg.test_evaluator``.
+
+    A single metric dict becomes a list; an ``Evaluator`` dict (with a
+    ``metrics`` key) gets the metric appended to its ``metrics``.
+
+    Args:
+        cfg (Config): Config with a ``test_evaluator``.
+        out_file (str): Where ``DumpSubmission`` writes the predictions.
+
+    Raises:
+        KeyError: If the config has no ``test_evaluator``.
+    """
+    dump_metric = ConfigDict(type='DumpSubmission', out_file=out_file)
+    evaluator = cfg.get('test_evaluator', None)
+    if evaluator is None:
+        raise KeyError('--dump needs a test_evaluator in the config')
+    if isinstance(evaluator, (list, tuple)):
+        cfg.test_evaluator = [*evaluator, dump_metric]
+    elif isinstance(evaluator, dict) and 'metrics' in evaluator:
+        metrics = evaluator['metrics']
+        if isinstance(metrics, dict):
+            metrics = [metrics]
+        evaluator['metrics'] = [*metrics, dump_metric]
+    else:
+        cfg.test_evaluator = [evaluator, dump_metric]
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply the command-line options to ``cfg`` (CLI > config > default).
+
+    Args:
+        cfg (Config): The loaded config.
+        args (argparse.Namespace): Output of :func:`parse_args`.
+
+    Returns:
+        Config: The same, modified config.
+    """
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.dump is not None:
+        add_dump_metric(cfg, args.dump)
+    return cfg
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point."""
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
