@@ -2,5 +2,9 @@
 """Training hooks."""
 from .epoch_ema_hook import EpochEMAHook
 from .feedback_activation_hook import FeedbackActivationHook
+from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
-__all__ = ['EpochEMAHook', 'FeedbackActivationHook']
+__all__ = [
+    'EpochEMAHook', 'FeedbackActivationHook', 'RNGStateHook', 'get_rng_state',
+    'set_rng_state'
+]
