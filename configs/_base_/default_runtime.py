@@ -44,3 +44,10 @@ resume = False
 # (moment_detr/config.py ``--seed`` default; TaskWeave, QD-DETR and TR-DETR
 # keep it). The official code does not enable cuDNN determinism either.
 randomness = dict(seed=2018, deterministic=False)
+
+# Global RNG states go into every checkpoint and are restored on resume, and
+# validation runs on a snapshot of them: resumed runs and runs with another
+# validation interval follow the uninterrupted trajectory exactly
+# (mmmrhd.engine.hooks.RNGStateHook). Model configs that set their own
+# ``custom_hooks`` list it again.
+custom_hooks = [dict(type='RNGStateHook')]
