@@ -1,0 +1,6 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.decoders: task decoders."""
+from .dab_decoder_layer import DABDecoderLayer
+from .dab_moment_decoder import DABMomentDecoder
+
+__all__ = ['DABDecoderLayer', 'DABMomentDecoder']

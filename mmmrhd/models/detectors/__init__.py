@@ -1,0 +1,6 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.detectors: complete MR/HD models."""
+from .base_mrhd_detector import BaseMRHDDetector
+from .taskweave import TaskWeave
+
+__all__ = ['BaseMRHDDetector', 'TaskWeave']

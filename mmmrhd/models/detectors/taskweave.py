@@ -1,0 +1,313 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""TaskWeave (Yang et al., CVPR 2024) as composable parts."""
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from mmmrhd.registry import MODELS
+from ..feedback.feedback_head import apply_feedback_mask
+from ..layers.positional_encoding import LearnedPositionalEncoding
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+
+
+def _cfg(cfg: dict, name: str, **defaults) -> dict:
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(f"TaskWeave: {name} must be a config dict with a "
+                         f"'type', got {cfg!r}")
+    cfg = dict(cfg)
+    for k, v in defaults.items():
+        cfg.setdefault(k, v)
+    return cfg
+
+
+@MODELS.register_module()
+class TaskWeave(BaseMRHDDetector):
+    """Task-driven joint moment retrieval and highlight detection.
+
+    Pipeline (paper §3, official ``taskweave/model.py`` +
+    ``transformer.py``)::
+
+        video/text features -> input projections (+ sine PE / zero text PE)
+        -> T2V cross-attention fusion -> temporal max-pool
+        -> task-decoupled unit: X_mr, X_hd
+        -> MR: DAB moment decoder + moment head (logits, spans per layer)
+           HD: lightweight HD decoder (saliency per clip)
+        with inter-task feedback (FeedbackHead) when ``feedback_active``.
+
+    The negative pair (text rolled by -1 along the batch, official) runs the
+    fusion and the HD stream only, without feedback, for
+    ``saliency_scores_neg``; it is stacked with the positive pass along the
+    batch (one fusion call on ``2B`` samples, one shared-expert call for
+    all streams). Passes whose MR or HD output is unused skip that stream
+    (e.g. the MR decoder of the released HD2MR pass 1 and of the negative
+    pass); outputs, losses and gradients are unchanged.
+
+    ``feedback_active`` is a plain attribute (default True, so inference has
+    feedback, as the official ``epoch_i=None``); a hook
+    (``FeedbackActivationHook``) switches it per epoch.
+
+    ``official_compat=True`` switches every part to the released behaviour
+    by setting the default of each part's own ``official_compat`` flag
+    (fusion attention mask of quirk 1, max-pool over padding, inverted CNN
+    expert mask, feedback per quirks 10/11) and keeps the unused official
+    text positional-embedding parameters (``unused_text_pos_embed``), so
+    that the parameter count (7,784,488 at QVHighlights dims) and official
+    checkpoints match. A part config that sets ``official_compat`` itself
+    wins, so ablations can mix.
+
+    Args:
+        video_proj (dict): ``InputProjection`` config with the video stream
+            layout.
+        text_proj (dict): ``InputProjection`` config with the text layout.
+        video_pos_embed (dict): Clip positional encoding.
+        text_pos_embed (dict): Text positional encoding (official: zeros).
+        fusion (dict): ``T2VEncoder`` config.
+        fusion_pool (dict): Pooling after the fusion (``TemporalMaxPool``).
+        neck (dict): ``TaskDecoupledUnit`` config.
+        decoder (dict): ``DABMomentDecoder`` config.
+        moment_head (dict): ``MomentHead`` config.
+        saliency_head (dict): ``LightweightHDHead`` config.
+        feedback (dict, optional): ``FeedbackHead`` config; None = no
+            feedback at all.
+        moment_loss (dict | nn.Module, optional): MR criterion. Defaults to
+            ``MomentCriterion``.
+        saliency_loss (dict | nn.Module, optional): HD criterion. Defaults
+            to ``SaliencyCriterion``.
+        joint_loss (dict | nn.Module, optional): Training total. Defaults to
+            ``UncertaintyJointLoss`` (learnable log-variances, official
+            ``hd_log_var`` / ``mr_log_var``).
+        post_processor (dict, optional): Defaults to
+            ``MomentPostProcessor``.
+        embed_dim (int): Model width ``d``, filled into every part config
+            that does not set it. Defaults to 256.
+        official_compat (bool): See above. Defaults to False.
+        keep_unused_text_pos (bool, optional): Keep the unused official text
+            positional embedding. None = ``official_compat``.
+        max_text_len (int): Its number of positions (official ``max_q_l``).
+            Defaults to 32.
+        data_preprocessor (dict | nn.Module, optional): Defaults to
+            ``MRHDDataPreprocessor``.
+        init_cfg (dict, optional): MMEngine init config.
+    """
+
+    def __init__(self,
+                 video_proj: dict,
+                 text_proj: dict,
+                 video_pos_embed: dict = dict(type='SinePositionalEncoding1D'),
+                 text_pos_embed: dict = dict(type='ZeroPositionalEncoding'),
+                 fusion: dict = dict(type='T2VEncoder', num_layers=2),
+                 fusion_pool: dict = dict(
+                     type='TemporalMaxPool', kernel_size=5),
+                 neck: dict = dict(type='TaskDecoupledUnit'),
+                 decoder: dict = dict(
+                     type='DABMomentDecoder', num_layers=2, num_queries=10),
+                 moment_head: dict = dict(type='MomentHead'),
+                 saliency_head: dict = dict(type='LightweightHDHead'),
+                 feedback: Optional[dict] = dict(
+                     type='FeedbackHead', manner='hd2mr'),
+                 moment_loss: ConfigOrModule = dict(type='MomentCriterion'),
+                 saliency_loss: ConfigOrModule = dict(
+                     type='SaliencyCriterion'),
+                 joint_loss: ConfigOrModule = dict(
+                     type='UncertaintyJointLoss'),
+                 post_processor: Optional[dict] = dict(
+                     type='MomentPostProcessor'),
+                 embed_dim: int = 256,
+                 official_compat: bool = False,
+                 keep_unused_text_pos: Optional[bool] = None,
+                 max_text_len: int = 32,
+                 data_preprocessor: ConfigOrModule = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            moment_loss=moment_loss,
+            saliency_loss=saliency_loss,
+            joint_loss=joint_loss,
+            post_processor=post_processor,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        d, oc = embed_dim, official_compat
+        self.embed_dim = d
+        self.official_compat = official_compat
+        self.video_proj = MODELS.build(
+            _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
+        self.text_proj = MODELS.build(
+            _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
+        self.video_pos_embed = MODELS.build(
+            _cfg(video_pos_embed, 'video_pos_embed', dim=d))
+        self.text_pos_embed = MODELS.build(
+            _cfg(text_pos_embed, 'text_pos_embed', dim=d))
+        self.fusion = MODELS.build(
+            _cfg(fusion, 'fusion', embed_dim=d, official_compat=oc))
+        self.fusion_pool = MODELS.build(
+            _cfg(fusion_pool, 'fusion_pool', official_compat=oc))
+        self.neck = MODELS.build(
+            _cfg(neck, 'neck', embed_dim=d, official_compat=oc))
+        self.decoder = MODELS.build(_cfg(decoder, 'decoder', embed_dim=d))
+        self.moment_head = MODELS.build(
+            _cfg(moment_head, 'moment_head', embed_dim=d))
+        self.saliency_head = MODELS.build(
+            _cfg(saliency_head, 'saliency_head', embed_dim=d))
+        self.feedback = None
+        if feedback is not None:
+            self.feedback = MODELS.build(
+                _cfg(feedback, 'feedback', official_compat=oc))
+        if keep_unused_text_pos is None:
+            keep_unused_text_pos = official_compat
+        self.unused_text_pos_embed = None
+        if keep_unused_text_pos:
+            # Official txt_position_embed (TrainablePositionalEncoding with
+            # max_q_l positions and input_dropout): built, never used
+            # (use_txt_pos=False); kept for checkpoints and the param count.
+            self.unused_text_pos_embed = LearnedPositionalEncoding(
+                max_text_len, d, dropout=0.5)
+        self._check_dims()
+        #: Whether inter-task feedback runs (set by FeedbackActivationHook).
+        self.feedback_active = True
+
+    def _check_dims(self) -> None:
+        d = self.embed_dim
+        widths = {
+            'video_proj.out_dim': self.video_proj.out_dim,
+            'text_proj.out_dim': self.text_proj.out_dim,
+            'decoder.embed_dim': getattr(self.decoder, 'embed_dim', d),
+            'saliency_head.embed_dim': getattr(self.saliency_head, 'embed_dim',
+                                               d),
+        }
+        for name, width in widths.items():
+            if width != d:
+                raise ValueError(f'TaskWeave: {name} is {width} but '
+                                 f'embed_dim is {d}')
+
+    # ------------------------------------------------------------ passes
+    def _fuse(self,
+              video: Tensor,
+              text: Tensor,
+              video_mask: Tensor,
+              text_mask: Tensor,
+              video_pos: Tensor,
+              text_pos: Optional[Tensor],
+              attn_mask: Optional[Tensor] = None) -> Tensor:
+        """Fusion -> temporal pool: ``Z`` ``(B, L, d)``."""
+        z = self.fusion(video, text, video_mask, text_mask, video_pos,
+                        text_pos, attn_mask)
+        return self.fusion_pool(z, video_mask)
+
+    def _encode(self, video: Tensor, text: Tensor, video_mask: Tensor,
+                text_mask: Tensor, video_pos: Tensor,
+                text_pos: Optional[Tensor],
+                tasks: Sequence[str]) -> Dict[str, Tensor]:
+        """Fusion -> pool -> task-decoupled unit.
+
+        Returns:
+            dict[str, Tensor]: ``X_mr`` / ``X_hd`` ``(B, L, d)`` as asked.
+        """
+        z = self._fuse(video, text, video_mask, text_mask, video_pos, text_pos)
+        return self.neck(z, video_mask, video_pos, tasks)
+
+    def _encode_with_negative(
+            self, video: Tensor, text: Tensor, video_mask: Tensor,
+            text_mask: Tensor, video_pos: Tensor, text_pos: Optional[Tensor],
+            tasks: Sequence[str]) -> Tuple[Dict[str, Tensor], Tensor]:
+        """:meth:`_encode` plus ``X_hd`` of the negative pair in one batch.
+
+        The negative pair is the video with the text rolled by -1 along the
+        batch (official ``model.py`` L205-210). Both passes are stacked
+        along the batch for the fusion, the pooling and the HD stream (each
+        sample is processed independently; the official-compat fusion mask
+        is built per pass, so its batch/head layout is that of a batch of
+        ``B``).
+
+        Returns:
+            tuple: Task features of the positive pass and ``X_hd`` of the
+            negative pass ``(B, L, d)``.
+        """
+        b = video.shape[0]
+        text_neg = text.roll(-1, 0)
+        text_mask_neg = text_mask.roll(-1, 0)
+        text_pos_neg = self.text_pos_embed(text_neg, text_mask_neg)
+        attn_mask = torch.cat([
+            self.fusion.build_attn_mask(video_mask, text_mask),
+            self.fusion.build_attn_mask(video_mask, text_mask_neg)
+        ])
+        video_mask2 = torch.cat([video_mask, video_mask])
+        video_pos2 = torch.cat([video_pos, video_pos])
+        z = self._fuse(
+            torch.cat([video, video]), torch.cat([text,
+                                                  text_neg]), video_mask2,
+            torch.cat([text_mask, text_mask_neg]), video_pos2,
+            None if text_pos is None else torch.cat([text_pos, text_pos_neg]),
+            attn_mask)
+        streams = {}
+        if 'mr' in tasks:
+            streams['mr'] = (z[:b], video_mask, video_pos)
+        streams['hd'] = (z, video_mask2, video_pos2)
+        mem = self.neck.forward_streams(streams)
+        hd_neg = mem['hd'][b:]
+        mem['hd'] = mem['hd'][:b]
+        return mem, hd_neg
+
+    def _decode_mr(self, x_mr: Tensor, video_mask: Tensor,
+                   video_pos: Tensor) -> Tuple[Tensor, Tensor]:
+        """Decoder + moment head: logits and spans ``(n_dec, B, Q, 2)``."""
+        hs, references = self.decoder(x_mr, video_mask, video_pos)
+        return self.moment_head(hs, references)
+
+    def _forward(self, inputs: Dict[str, Tensor],
+                 with_neg: bool) -> Dict[str, Any]:
+        """Raw outputs (official keys).
+
+        Args:
+            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
+                ``text_feat`` (B, T, Dt), ``text_mask``.
+            with_neg (bool): Also run the negative pair.
+
+        Returns:
+            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
+            ``aux_outputs`` (list per earlier decoder layer),
+            ``saliency_scores`` ``(B, L)``, ``video_mask`` ``(B, L)`` and,
+            with ``with_neg``, ``saliency_scores_neg`` ``(B, L)``.
+        """
+        video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
+        video = self.video_proj(inputs['video_feat'])
+        text = self.text_proj(inputs['text_feat'])
+        video_pos = self.video_pos_embed(video, video_mask)
+        text_pos = self.text_pos_embed(text, text_mask)
+        with_feedback = self.feedback is not None and self.feedback_active
+        tasks = self.feedback.required_tasks if with_feedback else ('mr', 'hd')
+        if with_neg:
+            mem, hd_neg = self._encode_with_negative(video, text, video_mask,
+                                                     text_mask, video_pos,
+                                                     text_pos, tasks)
+        else:
+            mem = self._encode(video, text, video_mask, text_mask, video_pos,
+                               text_pos, tasks)
+
+        def decode_mr(x_mr: Tensor) -> Tuple[Tensor, Tensor]:
+            return self._decode_mr(x_mr, video_mask, video_pos)
+
+        def reencode_mr(mask: Tensor) -> Tensor:
+            return self._encode(
+                apply_feedback_mask(video, mask), text, video_mask, text_mask,
+                video_pos, text_pos, ('mr', ))['mr']
+
+        if with_feedback:
+            (logits, spans), saliency = self.feedback(
+                mem.get('mr'), mem['hd'], video_mask, decode_mr,
+                self.saliency_head, reencode_mr)
+        else:
+            logits, spans = decode_mr(mem['mr'])
+            saliency = self.saliency_head(mem['hd'])
+
+        out = dict(
+            pred_logits=logits[-1],
+            pred_spans=spans[-1],
+            aux_outputs=[
+                dict(pred_logits=a, pred_spans=b)
+                for a, b in zip(logits[:-1], spans[:-1])
+            ],
+            saliency_scores=saliency,
+            video_mask=video_mask)
+        if with_neg:
+            out['saliency_scores_neg'] = self.saliency_head(hd_neg)
+        return out

@@ -1,0 +1,10 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.feedback: inter-task feedback (TaskWeave)."""
+from .converters import HighlightToMask, MomentToMask
+from .feedback_head import (HGF_LEVELS, MANNERS, FeedbackHead,
+                            apply_feedback_mask)
+
+__all__ = [
+    'HighlightToMask', 'MomentToMask', 'HGF_LEVELS', 'MANNERS', 'FeedbackHead',
+    'apply_feedback_mask'
+]

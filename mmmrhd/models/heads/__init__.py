@@ -1,0 +1,6 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.heads: prediction heads."""
+from .lightweight_hd_head import LightweightHDHead
+from .moment_head import MomentHead
+
+__all__ = ['LightweightHDHead', 'MomentHead']

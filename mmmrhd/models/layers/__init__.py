@@ -1,0 +1,24 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.layers: reusable building blocks of the MR/HD models."""
+from .attention import (MultiheadAttention, ProjectionFreeAttention,
+                        key_padding_to_attn_mask, multi_head_attention)
+from .channel_layer_norm import ChannelLayerNorm
+from .input_projection import InputProjection, ProjectionLayer
+from .mlp import MLP, inverse_sigmoid
+from .positional_encoding import (LearnedPositionalEncoding,
+                                  SinePositionalEncoding1D,
+                                  ZeroPositionalEncoding, span_sine_embedding)
+from .t2v_encoder import (T2VCrossAttentionLayer, T2VEncoder,
+                          official_t2v_attn_mask)
+from .temporal_max_pool import TemporalMaxPool
+from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
+
+__all__ = [
+    'MultiheadAttention', 'ProjectionFreeAttention',
+    'key_padding_to_attn_mask', 'multi_head_attention', 'ChannelLayerNorm',
+    'InputProjection', 'ProjectionLayer', 'MLP', 'inverse_sigmoid',
+    'LearnedPositionalEncoding', 'SinePositionalEncoding1D',
+    'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',
+    'T2VEncoder', 'official_t2v_attn_mask', 'TemporalMaxPool',
+    'PostNormEncoderLayer', 'TransformerEncoder'
+]

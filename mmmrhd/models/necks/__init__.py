@@ -1,0 +1,10 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""mmmrhd.models.necks: feature refinement between fusion and decoders."""
+from .experts import (EXPERT_TYPES, CNNExpert, IdentityExpert, LinearExpert,
+                      TransformerExpert)
+from .task_decoupled_unit import TaskDecoupledUnit, build_expert
+
+__all__ = [
+    'EXPERT_TYPES', 'CNNExpert', 'IdentityExpert', 'LinearExpert',
+    'TransformerExpert', 'TaskDecoupledUnit', 'build_expert'
+]

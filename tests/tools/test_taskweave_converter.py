@@ -1,0 +1,131 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+import argparse
+import os.path as osp
+from collections import OrderedDict
+
+import pytest
+import torch
+
+from mmmrhd.registry import MODELS
+from mmmrhd.testing import import_taskweave_converter, load_fixture
+from mmmrhd.utils import register_all_modules
+
+conv = import_taskweave_converter()
+
+QVHL = dict(
+    video_proj=dict(
+        type='InputProjection',
+        streams=[
+            dict(name='slowfast', dim=2304),
+            dict(name='clip', dim=512),
+            dict(name='tef', dim=2)
+        ]),
+    text_proj=dict(
+        type='InputProjection', streams=[dict(name='clip_text', dim=512)]))
+
+
+@pytest.fixture(scope='module')
+def official_sd(fixtures_dir):
+    """Official keys and shapes of the fixture table, distinct values."""
+    fx = load_fixture(osp.join(fixtures_dir, 'taskweave_hd2mr_epoch150.pth'))
+    return OrderedDict((k, torch.full(e['shape'], float(i)))
+                       for i, (k, e) in enumerate(fx['portable_init'].items()))
+
+
+def _model(official_compat=True):
+    register_all_modules()
+    return MODELS.build(
+        dict(type='TaskWeave', official_compat=official_compat, **QVHL))
+
+
+def test_every_official_key_maps_and_loads_strictly(official_sd):
+    converted = conv.convert_taskweave_official(official_sd)
+    model = _model()
+    assert set(converted) == set(model.state_dict())
+    model.load_state_dict(converted, strict=True)
+    sd = model.state_dict()
+    for i, key in enumerate(official_sd):
+        assert torch.all(sd[conv.convert_key(key)] == float(i)), key
+    assert sd['video_proj.stream_dims'].tolist() == [2304, 512, 2]
+    assert conv.convert_key(
+        'transformer.t2v_encoder.layers.1.self_attn.in_proj_weight'
+    ) == 'fusion.layers.1.cross_attn.in_proj_weight'
+    assert conv.convert_key('hd_log_var') == 'joint_loss.hd_log_var'
+    assert conv.convert_key('transformer.mr_conv.conv.weight') == \
+        'neck.mr_expert.conv.weight'
+
+
+def test_drop_unused_loads_into_default_model(official_sd):
+    converted = conv.convert_taskweave_official(official_sd, drop_unused=True)
+    assert not any(k.startswith('unused_text_pos_embed') for k in converted)
+    _model(official_compat=False).load_state_dict(converted, strict=True)
+
+
+def test_prefix_unknown_key_and_width_errors(official_sd):
+    prefixed = OrderedDict(('module.' + k, v) for k, v in official_sd.items())
+    assert list(conv.convert_taskweave_official(prefixed)) == list(
+        conv.convert_taskweave_official(official_sd))
+    with pytest.raises(KeyError, match="unknown official key 'foo.bar'"):
+        conv.convert_taskweave_official(
+            dict(official_sd, **{'foo.bar': torch.zeros(1)}))
+    with pytest.raises(ValueError) as err:
+        conv.convert_taskweave_official(
+            official_sd,
+            video_streams=[
+                dict(name='slowfast', dim=2048),
+                dict(name='tef', dim=2)
+            ])
+    assert (
+        'video input has 2818 columns (video_proj.layers.0.norm.weight) '
+        'but the declared streams sum to 2050 (slowfast 2048 + tef 2)') in str(
+            err.value)
+
+
+def test_select_official_state_dict():
+    a, b = {'x': torch.zeros(1)}, {'x': torch.ones(1)}
+    assert conv.select_official_state_dict(dict(model=a,
+                                                state_dict_ema=b)) is a
+    assert conv.select_official_state_dict(
+        dict(model=a, state_dict_ema=b), use_ema=True) is b
+    assert conv.select_official_state_dict(a) is a
+    with pytest.raises(KeyError, match="no 'state_dict_ema'"):
+        conv.select_official_state_dict(dict(model=a), use_ema=True)
+    with pytest.raises(KeyError, match="no 'model' entry"):
+        conv.select_official_state_dict(dict(optimizer={}, epoch=3))
+
+
+def test_cli_writes_weights_only_checkpoint(official_sd, tmp_path):
+    ema = OrderedDict((k, v + 0.5) for k, v in official_sd.items())
+    src, dst = tmp_path / 'model_best.ckpt', tmp_path / 'tw.pth'
+    # official checkpoints pickle the argparse options
+    torch.save(
+        dict(
+            model=official_sd,
+            state_dict_ema=ema,
+            epoch=7,
+            opt=argparse.Namespace(seed=1004)), src)
+    conv.main([str(src), str(dst), '--use-ema'])
+    ckpt = torch.load(dst, weights_only=True)
+    assert ckpt['meta']['source_entry'] == 'state_dict_ema'
+    assert ckpt['meta']['epoch'] == 7
+    assert ckpt['meta']['video_streams'][0] == dict(name='slowfast', dim=2304)
+    assert torch.all(ckpt['state_dict']['joint_loss.hd_log_var'] == 0.5)
+    _model().load_state_dict(ckpt['state_dict'], strict=True)
+
+
+def test_cli_stream_option_and_errors(official_sd, tmp_path):
+    src = tmp_path / 'raw.pth'
+    torch.save(official_sd, src)
+    dst = tmp_path / 'out.pth'
+    conv.main([
+        str(src),
+        str(dst), '--video-streams', 'i3d:2816,tef:2', '--drop-unused'
+    ])
+    ckpt = torch.load(dst, weights_only=True)
+    names = bytes(ckpt['state_dict']['video_proj.stream_names'].tolist())
+    assert names.decode() == 'i3d,tef'
+    assert ckpt['meta']['dropped_unused_text_pos_embed'] is True
+    with pytest.raises(SystemExit):
+        conv.main([str(src), str(dst), '--video-streams', 'i3d=2816'])
+    with pytest.raises(FileNotFoundError, match='not found'):
+        conv.main([str(tmp_path / 'missing.ckpt'), str(dst)])
