@@ -60,7 +60,7 @@ import logging
 import os
 import os.path as osp
 import pickle
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import numpy as np
@@ -196,7 +196,8 @@ def _short_reason(error: Exception) -> str:
 
 def load_checkpoint_file(filename: Union[str, os.PathLike],
                          map_location: MapLocation = None,
-                         trusted: Optional[bool] = None) -> Any:
+                         trusted: Optional[bool] = None,
+                         extra_safe_globals: Sequence[Any] = ()) -> Any:
     """Load a checkpoint file with ``weights_only=True`` and our allowlist.
 
     Args:
@@ -207,6 +208,10 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
             (arbitrary code execution if the file is malicious). None reads
             the environment variable ``MMMRHD_TRUST_CHECKPOINTS``
             (``1``/``true`` to trust). Defaults to None.
+        extra_safe_globals (Sequence): Further plain-data classes to allow
+            for this call only, e.g. ``argparse.Namespace`` for the official
+            Moment-DETR-family checkpoints, whose ``opt`` entry is a pickled
+            namespace of plain values. Defaults to ().
 
     Returns:
         Any: The unpickled checkpoint, usually a dict of tensors and plain
@@ -231,7 +236,8 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         return torch.load(
             filename, map_location=map_location, weights_only=False)
     try:
-        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+        allowed = checkpoint_safe_globals() + list(extra_safe_globals)
+        with torch.serialization.safe_globals(allowed):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:

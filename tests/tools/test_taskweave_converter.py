@@ -129,3 +129,22 @@ def test_cli_stream_option_and_errors(official_sd, tmp_path):
         conv.main([str(src), str(dst), '--video-streams', 'i3d=2816'])
     with pytest.raises(FileNotFoundError, match='not found'):
         conv.main([str(tmp_path / 'missing.ckpt'), str(dst)])
+
+
+class _Payload:
+    """Unpickling this would run a shell command."""
+
+    def __reduce__(self):
+        import os
+        return (os.system, ('touch pwned',))
+
+
+def test_cli_refuses_code_in_checkpoint(official_sd, tmp_path, monkeypatch):
+    from mmmrhd.utils import UntrustedCheckpointError
+    monkeypatch.delenv('MMMRHD_TRUST_CHECKPOINTS', raising=False)
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / 'evil.ckpt'
+    torch.save(dict(model=official_sd, opt=_Payload()), src)
+    with pytest.raises(UntrustedCheckpointError, match='evil.ckpt'):
+        conv.main([str(src), str(tmp_path / 'out.pth')])
+    assert not (tmp_path / 'pwned').exists()

@@ -50,6 +50,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import torch
 
+from mmmrhd.utils import load_checkpoint_file
+
 #: (official regex, mmmrhd replacement), first match wins.
 KEY_RULES = [
     (r'^input_vid_proj\.(\d+)\.LayerNorm\.', r'video_proj.layers.\1.norm.'),
@@ -235,9 +237,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parser.parse_args(argv)
     if not osp.isfile(args.src):
         raise FileNotFoundError(f'TaskWeave converter: {args.src} not found')
-    # Official checkpoints pickle the argparse options: not loadable with
-    # weights_only=True. Only convert files you trust.
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
+    # Official checkpoints (train.py ``save_checkpoint``) also pickle the
+    # argparse options (``opt``): a namespace of plain values, allowed here
+    # on top of the weights-only allowlist. Anything else is refused.
+    checkpoint = load_checkpoint_file(
+        args.src, map_location='cpu', extra_safe_globals=[argparse.Namespace])
     state_dict = convert_taskweave_official(
         select_official_state_dict(checkpoint, args.use_ema),
         args.video_streams, args.text_streams, args.drop_unused)
