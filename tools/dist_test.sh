@@ -2,8 +2,8 @@
 # Distributed testing on one or more nodes with torchrun.
 # Usage: [NNODES=1 NODE_RANK=0 PORT=29500 MASTER_ADDR=127.0.0.1] \
 #        bash tools/dist_test.sh CONFIG CHECKPOINT NPROC_PER_NODE [test.py args...]
-# Needs GPUs: mmengine 0.10.7's pytorch launcher calls torch.cuda.set_device,
-# which a CPU-only torch build does not have; run CPU jobs single-process.
+# On a CPU-only machine the processes use gloo (mmmrhd.utils.prepare_distributed
+# works around mmengine 0.10.7 calling torch.cuda.set_device); torchrun must be on PATH.
 set -euo pipefail
 
 if [ "$#" -lt 3 ]; then

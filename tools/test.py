@@ -18,7 +18,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 from mmmrhd.registry import RUNNERS
-from mmmrhd.utils import register_all_modules
+from mmmrhd.utils import prepare_distributed, register_all_modules
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -109,7 +109,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point."""
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = prepare_distributed(merge_args(Config.fromfile(args.config), args))
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

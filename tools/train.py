@@ -20,7 +20,7 @@ from mmengine.device import get_device
 from mmengine.runner import Runner
 
 from mmmrhd.registry import RUNNERS
-from mmmrhd.utils import register_all_modules
+from mmmrhd.utils import prepare_distributed, register_all_modules
 
 # Devices on which mmengine's AmpOptimWrapper runs (it asserts otherwise).
 AMP_DEVICES = ('cuda', 'npu', 'mlu', 'musa')
@@ -163,7 +163,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Import every mmmrhd module (this also installs the safe checkpoint
     # loaders); the config's default_scope selects the mmmrhd registries.
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = prepare_distributed(merge_args(Config.fromfile(args.config), args))
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

@@ -10,3 +10,4 @@ from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .post_processors import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403
+from .wrappers import *  # noqa: F401,F403
