@@ -3,6 +3,7 @@
 from .charades_sta import CharadesSTADataset
 from .collate import collate_targets, mrhd_collate, pad_sequences
 from .demo import *  # noqa: F401,F403
+from .demo_dataset import *  # noqa: F401,F403
 from .mrhd_dataset import MRHDDataset
 from .qvhighlights import QVHighlightsDataset
 from .transforms import *  # noqa: F401,F403

@@ -15,8 +15,9 @@ from mmengine.config import Config
 from mmmrhd.datasets import mrhd_collate
 from mmmrhd.datasets.demo import (CLIP_DIM, CONCEPTS, DEMO_META_FILE,
                                   MAX_CLIPS, MIN_CLIPS, SLOWFAST_DIM,
-                                  TEXT_DIM, DemoQVHighlightsDataset,
-                                  ensure_demo_data, generate_demo_data)
+                                  TEXT_DIM, generate_demo_data)
+from mmmrhd.datasets.demo_dataset import (DemoQVHighlightsDataset,
+                                          ensure_demo_data)
 from mmmrhd.registry import DATASETS
 from mmmrhd.utils import register_all_modules
 

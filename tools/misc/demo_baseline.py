@@ -24,7 +24,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from mmmrhd.datasets.demo import CLIP_LEN, ensure_demo_data
+from mmmrhd.datasets.demo import CLIP_LEN
+from mmmrhd.datasets.demo_dataset import ensure_demo_data
 from mmmrhd.evaluation.functional import dump_jsonl, to_submission_record
 from mmmrhd.models.post_processors import MomentPostProcessor
 

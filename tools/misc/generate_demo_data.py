@@ -10,8 +10,8 @@ import argparse
 import json
 import os.path as osp
 
-from mmmrhd.datasets.demo import (DEMO_META_FILE, ensure_demo_data,
-                                  generate_demo_data)
+from mmmrhd.datasets.demo import DEMO_META_FILE, generate_demo_data
+from mmmrhd.datasets.demo_dataset import ensure_demo_data
 
 
 def parse_args() -> argparse.Namespace:
