@@ -60,7 +60,9 @@ def prepare_distributed(cfg: Config) -> Config:
             **{k: v
                for k, v in dist_cfg.items() if k != 'backend'})
     if cfg.get('model_wrapper_cfg', None) is None:
+        # The Runner looks wrappers up in MMEngine's root registry
+        # (``MODEL_WRAPPERS.get``), which needs the scope prefix.
         cfg.model_wrapper_cfg = dict(
-            type='MRHDDistributedDataParallel',
+            type='mmmrhd.MRHDDistributedDataParallel',
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     return cfg
