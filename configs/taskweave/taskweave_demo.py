@@ -36,10 +36,9 @@
 #   are 80-150 s, the official 150-s clamp is QVHighlights-only;
 # * no dataloader worker processes: the features are tiny, and on 2 cores a
 #   worker competes with the two compute threads (we saw single epochs take
-#   up to 10x longer with one worker). The price: a resumed demo run draws
-#   other random easy saliency pairs than an uninterrupted one (see
-#   taskweave_qvh.py, "exact resume"; the integration test resumes with one
-#   non-persistent worker, which is exact).
+#   up to 10x longer with one worker). Without workers the random label
+#   draws come from the torch RNG (WorkerRNG), which RNGStateHook
+#   checkpoints, so --resume continues exactly as an uninterrupted run.
 _base_ = [
     '../_base_/models/taskweave.py',
     '../_base_/datasets/demo.py',

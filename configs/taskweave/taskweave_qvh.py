@@ -19,12 +19,12 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# Exact resume (RNGStateHook): the random label transforms draw from
-# per-process streams (mmmrhd/datasets/transforms/worker_rng.py) that are
-# not checkpointed; they are re-derived from the (checkpointed) torch RNG
-# only when the workers are re-created every epoch. Persistent workers, or
-# num_workers=0, keep one stream over all epochs, and a resumed run then
-# draws other easy positives / negatives than the uninterrupted one.
+# Exact resume (RNGStateHook): the random label transforms
+# (mmmrhd/datasets/transforms/worker_rng.py) draw from the checkpointed
+# torch RNG in the main process, and from streams re-derived from it when
+# workers are re-created every epoch. Persistent workers keep one stream
+# over all epochs, which a checkpoint cannot hold: a resumed run would then
+# draw other easy positives / negatives than the uninterrupted one.
 train_dataloader = dict(persistent_workers=False)
 
 default_hooks = dict(

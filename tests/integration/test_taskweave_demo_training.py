@@ -72,9 +72,8 @@ class _TWStopAfter(Hook):
 
 @pytest.fixture(scope='module', autouse=True)
 def _one_thread():
-    """One compute thread: the model is tiny, and the training runs use a
-    dataloader worker, which spinning OpenMP threads would starve on a
-    2-core machine."""
+    """One compute thread: the model is tiny, so more threads only add
+    synchronisation overhead on a 2-core machine."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -93,9 +92,9 @@ def _cfg(demo_root, work_dir, extra_hooks=(), tag=''):
         cfg[key].dataset.update(
             data_root=demo_root, num_train=NUM_TRAIN, num_val=NUM_VAL)
     cfg.train_dataloader.batch_size = 8
-    # exact resume needs workers re-created every epoch (taskweave_qvh.py);
-    # the demo config itself runs without workers for speed
-    cfg.train_dataloader.update(num_workers=1, persistent_workers=False)
+    # as the demo config: no workers; the label draws follow the torch RNG,
+    # which RNGStateHook checkpoints, so resume is exact
+    cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
     cfg.val_dataloader.batch_size = 8
     cfg.test_dataloader.batch_size = 8
     # dropout on, so that resuming has random state to get right

@@ -23,15 +23,19 @@ class WorkerRNG:
       process's torch RNG for every new iterator, so non-persistent workers
       get fresh streams every epoch, even though MMEngine's
       ``worker_init_fn`` reseeds torch with a per-worker constant);
-    * in the main process (``num_workers=0``): ``torch.initial_seed()``, i.e.
-      the seed set by MMEngine's ``randomness=dict(seed=...)``; the stream
-      then simply continues from epoch to epoch;
+    * in the main process (``num_workers=0``), without ``seed``: a fresh
+      generator on *every call*, seeded by one draw from the global torch
+      RNG. All the randomness then flows from the torch state, which
+      :class:`~mmmrhd.engine.hooks.RNGStateHook` checkpoints and restores,
+      so resumed runs draw the same labels as uninterrupted ones (a stream
+      kept in the object would restart on resume);
     * always mixed with the distributed rank, and with ``seed`` if given.
 
-    Runs are thus reproducible under a fixed MMEngine seed, workers and
-    ranks never share a stream, and no global random state is touched. With
-    an explicit ``seed`` and no worker, the stream depends on ``seed`` (and
-    the rank) only, which is what the tests use.
+    Runs are thus reproducible under a fixed MMEngine seed and workers and
+    ranks never share a stream. With an explicit ``seed`` and no worker, the
+    stream persists and depends on ``seed`` (and the rank) only, which is
+    what the tests use. Persistent workers keep their stream across epochs,
+    so exact resume needs ``persistent_workers=False`` (or no workers).
 
     Args:
         seed (int, optional): Extra entropy. Defaults to None.
@@ -51,8 +55,7 @@ class WorkerRNG:
             process_seed = int(info.seed)
         else:
             self._rank = get_rank()
-            process_seed = (0 if self.seed is not None else int(
-                torch.initial_seed()))
+            process_seed = 0  # explicit seed, main process
         entropy = [process_seed, self._rank]
         if self.seed is not None:
             entropy.append(int(self.seed))
@@ -60,6 +63,11 @@ class WorkerRNG:
 
     def __call__(self) -> np.random.Generator:
         """Return this process's generator (created on first use)."""
+        if get_worker_info() is None and self.seed is None:
+            self._rank = get_rank()
+            draw = int(torch.randint(0, 2**62, (), dtype=torch.int64))
+            return np.random.default_rng(
+                np.random.SeedSequence([draw, self._rank]))
         process_seed, entropy = self._entropy()
         owner = (os.getpid(), process_seed)
         if self._generator is None or owner != self._owner:

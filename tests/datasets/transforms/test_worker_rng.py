@@ -68,3 +68,15 @@ def test_workers_and_epochs_get_distinct_streams():
     assert set(epoch1).isdisjoint(epoch2)
     torch.manual_seed(0)
     assert [int(x) for x in loader] == epoch1  # reproducible
+
+
+def test_main_process_draws_follow_the_torch_state():
+    """Restoring the torch RNG state replays the label draws (exact resume
+    with num_workers=0 through RNGStateHook)."""
+    rng = WorkerRNG()
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    first = [int(rng().integers(1 << 30)) for _ in range(3)]
+    assert len(set(first)) == 3  # a new draw per call
+    torch.set_rng_state(state)
+    assert [int(rng().integers(1 << 30)) for _ in range(3)] == first
