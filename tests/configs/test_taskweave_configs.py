@@ -41,6 +41,7 @@ STEP_CONFIGS = {
     'taskweave/taskweave_qvh_official.py',  # released hd2mr (input re-run)
     'taskweave/taskweave_qvh_official_mr2hd.py',  # official 150-s M2M grid
     'taskweave/ablations/taskweave_qvh_tab5-d_trans-trans.py',  # no fb
+    'taskweave/ablations/taskweave_qvh_tab4-a_baseline.py',  # no TDU
     'taskweave/ablations/taskweave_qvh_tab6_sum.py',
     'taskweave/ablations/taskweave_qvh_tab7_bi-mrhd.py',
     'taskweave/ablations/taskweave_qvh_tab7_mr-hd.py',
@@ -91,7 +92,7 @@ def test_config_inventory():
         'taskweave/taskweave_demo.py'
     }
     assert expected <= set(ALL_CONFIGS)
-    assert len(ABLATIONS) == 13  # Table 4: 2, Table 5: 6, 6: 2, 7: 3
+    assert len(ABLATIONS) == 14  # Table 4: 3, Table 5: 6, 6: 2, 7: 3
 
 
 @pytest.mark.parametrize('rel', ALL_CONFIGS)
@@ -198,6 +199,7 @@ def _knobs(path: str):
 # What each ablation changes (paper Tables 4-7); the config headers must
 # say the same (checked against `_knobs`).
 EXPECTED_KNOBS = {
+    'tab4-a_baseline': ['model.feedback', 'model.joint_loss', 'model.neck'],
     'tab4-b_tdu': ['model.feedback', 'model.joint_loss'],
     'tab4-c_tdu-jointloss': ['model.feedback'],
     'tab5-a_iden-iden': ['model.feedback', 'model.neck.mr_expert'],
@@ -268,6 +270,16 @@ def test_table4_6_7_losses_and_manners(name, joint, manner):
             loss_span=10.0, loss_giou=1.0, loss_label=4.0,
             loss_saliency=1.0)
     assert (model.feedback.manner if model.feedback else None) == manner
+
+
+def test_table4_baseline_has_no_task_decoupling():
+    cfg = Config.fromfile(
+        osp.join(ABL, 'taskweave_qvh_tab4-a_baseline.py'))
+    model = MODELS.build(cfg.model)
+    assert type(model.neck).__name__ == 'SharedExpertNeck'
+    assert not hasattr(model.neck, 'mr_mapper')
+    assert model.feedback is None
+    assert type(model.joint_loss).__name__ == 'WeightedSumLoss'
 
 
 # ------------------------------------------------ data + one step per config

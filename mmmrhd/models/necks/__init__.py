@@ -2,9 +2,10 @@
 """mmmrhd.models.necks: feature refinement between fusion and decoders."""
 from .experts import (EXPERT_TYPES, CNNExpert, IdentityExpert, LinearExpert,
                       TransformerExpert)
+from .shared_expert_neck import SharedExpertNeck
 from .task_decoupled_unit import TaskDecoupledUnit, build_expert
 
 __all__ = [
     'EXPERT_TYPES', 'CNNExpert', 'IdentityExpert', 'LinearExpert',
-    'TransformerExpert', 'TaskDecoupledUnit', 'build_expert'
+    'TransformerExpert', 'TaskDecoupledUnit', 'build_expert', 'SharedExpertNeck'
 ]
