@@ -6,6 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from ..layers.attention import ProjectionFreeAttention
+from ..layers.dropout import Dropout
+from ..layers.prelu import PReLU
 
 
 class DABDecoderLayer(nn.Module):
@@ -41,6 +43,8 @@ class DABDecoderLayer(nn.Module):
         super().__init__()
         d = embed_dim
         self.num_heads = num_heads
+        # Dropouts act in place: each input is a fresh tensor that no
+        # backward reads (tests/models/layers/test_inplace_dropout.py).
         self.with_query_pos = with_query_pos
         self.sa_qcontent_proj = nn.Linear(d, d)
         self.sa_qpos_proj = nn.Linear(d, d)
@@ -49,7 +53,7 @@ class DABDecoderLayer(nn.Module):
         self.sa_v_proj = nn.Linear(d, d)
         self.self_attn = ProjectionFreeAttention(d, num_heads, d, dropout)
         self.norm1 = nn.LayerNorm(d)
-        self.dropout1 = nn.Dropout(dropout)
+        self.dropout1 = Dropout(dropout, inplace=True)
 
         self.ca_qcontent_proj = nn.Linear(d, d)
         self.ca_qpos_proj = nn.Linear(d, d) if with_query_pos else None
@@ -60,13 +64,13 @@ class DABDecoderLayer(nn.Module):
         self.cross_attn = ProjectionFreeAttention(2 * d, num_heads, d, dropout)
 
         self.linear1 = nn.Linear(d, ffn_dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout, inplace=True)
         self.linear2 = nn.Linear(ffn_dim, d)
         self.norm2 = nn.LayerNorm(d)
         self.norm3 = nn.LayerNorm(d)
-        self.dropout2 = nn.Dropout(dropout)
-        self.dropout3 = nn.Dropout(dropout)
-        self.activation = nn.PReLU()
+        self.dropout2 = Dropout(dropout, inplace=True)
+        self.dropout3 = Dropout(dropout, inplace=True)
+        self.activation = PReLU()
 
     def forward(self, tgt: Tensor, memory: Tensor, memory_pos: Tensor,
                 memory_attn_mask: Optional[Tensor], query_pos: Tensor,

@@ -3,11 +3,13 @@
 from .attention import (MultiheadAttention, ProjectionFreeAttention,
                         key_padding_to_attn_mask, multi_head_attention)
 from .channel_layer_norm import ChannelLayerNorm
+from .dropout import Dropout, dropout
 from .input_projection import InputProjection, ProjectionLayer
 from .mlp import MLP, inverse_sigmoid
 from .positional_encoding import (LearnedPositionalEncoding,
                                   SinePositionalEncoding1D,
                                   ZeroPositionalEncoding, span_sine_embedding)
+from .prelu import PReLU
 from .t2v_encoder import (T2VCrossAttentionLayer, T2VEncoder,
                           official_t2v_attn_mask)
 from .temporal_max_pool import TemporalMaxPool
@@ -16,6 +18,7 @@ from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
 __all__ = [
     'MultiheadAttention', 'ProjectionFreeAttention',
     'key_padding_to_attn_mask', 'multi_head_attention', 'ChannelLayerNorm',
+    'Dropout', 'dropout', 'PReLU',
     'InputProjection', 'ProjectionLayer', 'MLP', 'inverse_sigmoid',
     'LearnedPositionalEncoding', 'SinePositionalEncoding1D',
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',

@@ -13,8 +13,12 @@ Two flavours are used by the Moment-DETR family:
 
 Both call :func:`multi_head_attention`, which runs
 :func:`torch.nn.functional.scaled_dot_product_attention` (no Python loop over
-the batch or the heads). Masks follow the SDPA convention: a boolean
-``attn_mask`` broadcastable to ``(B, H, Lq, Lk)`` with **True = may attend**.
+the batch or the heads), except for attention-weight dropout on the CPU:
+there SDPA has no fused kernel and falls back to the same math with
+``bernoulli_`` masks, so the math is written out with the faster
+:func:`~mmmrhd.models.layers.dropout.dropout`. Masks follow the SDPA
+convention: a boolean ``attn_mask`` broadcastable to ``(B, H, Lq, Lk)`` with
+**True = may attend**.
 """
 import math
 from typing import Optional
@@ -22,6 +26,8 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .dropout import dropout
 
 
 def key_padding_to_attn_mask(key_valid: Tensor) -> Tensor:
@@ -66,9 +72,41 @@ def multi_head_attention(query: Tensor,
     q = query.reshape(b, lq, num_heads, e // num_heads).transpose(1, 2)
     k = key.reshape(b, lk, num_heads, e // num_heads).transpose(1, 2)
     v = value.reshape(b, lk, num_heads, ev // num_heads).transpose(1, 2)
-    out = F.scaled_dot_product_attention(
-        q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, scale=scale)
+    if dropout_p > 0 and query.device.type == 'cpu':
+        out = _attention_with_dropout(q, k, v, attn_mask, dropout_p, scale)
+    else:
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, scale=scale)
     return out.transpose(1, 2).reshape(b, lq, ev)
+
+
+def _attention_with_dropout(q: Tensor, k: Tensor, v: Tensor,
+                            attn_mask: Optional[Tensor], dropout_p: float,
+                            scale: Optional[float]) -> Tensor:
+    """``softmax(q k^T * scale + mask) -> dropout -> @ v`` per head.
+
+    On the CPU, SDPA with dropout falls back to this same math with
+    ``bernoulli_`` masks; here the weights go through the faster
+    :func:`~mmmrhd.models.layers.dropout.dropout` (same distribution).
+
+    Args:
+        q (Tensor): ``(B, H, Lq, E/H)``.
+        k (Tensor): ``(B, H, Lk, E/H)``.
+        v (Tensor): ``(B, H, Lk, Ev/H)``.
+        attn_mask (Tensor, optional): Bool, True = may attend.
+        dropout_p (float): Dropout on the attention weights.
+        scale (float, optional): Defaults to ``(E/H) ** -0.5``.
+
+    Returns:
+        Tensor: ``(B, H, Lq, Ev/H)``.
+    """
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    logits = torch.matmul(q * scale, k.transpose(-2, -1))
+    if attn_mask is not None:
+        logits = logits.masked_fill(~attn_mask, float('-inf'))
+    weights = dropout(logits.softmax(-1), dropout_p)
+    return torch.matmul(weights, v)
 
 
 class MultiheadAttention(nn.Module):
@@ -77,6 +115,8 @@ class MultiheadAttention(nn.Module):
     Same parameters, names and initialisation as ``nn.MultiheadAttention``
     (``bias=True``, equal q/k/v widths): ``in_proj_weight`` (3E, E) xavier,
     ``in_proj_bias`` (3E,) zeros, ``out_proj`` Linear(E, E) with zero bias.
+    When ``query is key`` (self-attention) q and k come from one ``(2E, E)``
+    projection, as in ``nn.MultiheadAttention``'s packed path.
 
     Args:
         embed_dim (int): ``E``.
@@ -124,12 +164,18 @@ class MultiheadAttention(nn.Module):
         Returns:
             Tensor: ``(B, Lq, E)``.
         """
-        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
-        b_q, b_k, b_v = self.in_proj_bias.chunk(3)
+        e = self.embed_dim
+        w, b = self.in_proj_weight, self.in_proj_bias
+        if query is key:
+            # Self-attention: one (2E, E) projection for q and k.
+            q, k = F.linear(query, w[:2 * e], b[:2 * e]).split(e, dim=-1)
+        else:
+            q = F.linear(query, w[:e], b[:e])
+            k = F.linear(key, w[e:2 * e], b[e:2 * e])
         out = multi_head_attention(
-            F.linear(query, w_q, b_q),
-            F.linear(key, w_k, b_k),
-            F.linear(value, w_v, b_v),
+            q,
+            k,
+            F.linear(value, w[2 * e:], b[2 * e:]),
             self.num_heads,
             attn_mask=attn_mask,
             dropout_p=self.dropout if self.training else 0.0)

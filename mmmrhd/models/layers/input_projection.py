@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
+from .dropout import Dropout
 
 
 class ProjectionLayer(nn.Module):
@@ -24,7 +25,9 @@ class ProjectionLayer(nn.Module):
                  relu: bool) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(in_dim)
-        self.dropout = nn.Dropout(dropout)
+        # In place: the LayerNorm output is fresh and its backward does not
+        # read it.
+        self.dropout = Dropout(dropout, inplace=True)
         self.fc = nn.Linear(in_dim, out_dim)
         self.relu = relu
 

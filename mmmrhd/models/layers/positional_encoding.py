@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
+from .dropout import Dropout
 
 
 @MODELS.register_module()
@@ -127,7 +128,7 @@ class LearnedPositionalEncoding(nn.Module):
         self.num_positions = num_positions
         self.embed = nn.Embedding(num_positions, dim)
         self.norm = nn.LayerNorm(dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Tensor:
         """Embed the sequence.

@@ -4,6 +4,8 @@ from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
 from .attention import MultiheadAttention, key_padding_to_attn_mask
+from .dropout import Dropout
+from .prelu import PReLU
 
 
 class PostNormEncoderLayer(nn.Module):
@@ -23,14 +25,16 @@ class PostNormEncoderLayer(nn.Module):
                  dropout: float) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(embed_dim, num_heads, dropout)
+        # Dropouts act in place: each input is a fresh tensor that no
+        # backward reads (tests/models/layers/test_inplace_dropout.py).
         self.linear1 = nn.Linear(embed_dim, ffn_dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout, inplace=True)
         self.linear2 = nn.Linear(ffn_dim, embed_dim)
         self.norm1 = nn.LayerNorm(embed_dim)
         self.norm2 = nn.LayerNorm(embed_dim)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
-        self.activation = nn.PReLU()
+        self.dropout1 = Dropout(dropout, inplace=True)
+        self.dropout2 = Dropout(dropout, inplace=True)
+        self.activation = PReLU()
 
     def forward(self, x: Tensor, pos: Tensor, attn_mask: Tensor) -> Tensor:
         """Encode.

@@ -8,6 +8,7 @@ from torch import nn
 from mmmrhd.models.layers import (MultiheadAttention, ProjectionFreeAttention,
                                   key_padding_to_attn_mask,
                                   multi_head_attention)
+from mmmrhd.models.layers.dropout import keep_mask
 
 
 def _reference_attention(q, k, v, num_heads, allowed, scale):
@@ -91,3 +92,43 @@ def test_projection_free_attention():
         attn(q, k, v), attn.out_proj(heads), atol=1e-6, rtol=1e-5)
     with pytest.raises(ValueError, match='divisible by num_heads'):
         ProjectionFreeAttention(8, 3, value_dim=6)
+
+
+def test_self_attention_packed_qk_equals_separate_inputs():
+    torch.manual_seed(4)
+    ref = nn.MultiheadAttention(16, 4).eval()
+    ours = MultiheadAttention(16, 4).eval()
+    ours.load_state_dict(ref.state_dict())
+    x, v = torch.randn(2, 5, 16), torch.randn(2, 5, 16)
+    mask = key_padding_to_attn_mask(torch.tensor([[1, 1, 1, 0, 0.]] * 2))
+    packed = ours(x, x, v, mask)  # query is key: one (2E, E) projection
+    separate = ours(x, x.clone(), v, mask)
+    expected = ref(x.transpose(0, 1), x.transpose(0, 1), v.transpose(0, 1),
+                   key_padding_mask=~mask[:, 0, 0])[0].transpose(0, 1)
+    torch.testing.assert_close(packed, separate, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(packed, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_training_dropout_path_is_softmax_dropout_matmul():
+    """Train-mode attention on the CPU: weights dropped with the mask of
+    layers.dropout (same random stream), renormalised by 1 / (1 - p)."""
+    torch.manual_seed(5)
+    q, k, v = torch.randn(2, 3, 8), torch.randn(2, 4, 8), torch.randn(2, 4, 8)
+    valid = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1.]])
+    torch.manual_seed(9)
+    out = multi_head_attention(q, k, v, 2, key_padding_to_attn_mask(valid),
+                               dropout_p=0.5)
+    torch.manual_seed(9)
+    keep = keep_mask(torch.empty(2, 2, 3, 4), 0.5).double() * 2.0
+    qh = q.double().view(2, 3, 2, 4).transpose(1, 2)
+    kh = k.double().view(2, 4, 2, 4).transpose(1, 2)
+    vh = v.double().view(2, 4, 2, 4).transpose(1, 2)
+    logits = (qh @ kh.transpose(-2, -1) * 0.5).masked_fill(
+        valid[:, None, None, :] == 0, float('-inf'))
+    ref = ((logits.softmax(-1) * keep) @ vh).transpose(1, 2).reshape(2, 3, 8)
+    torch.testing.assert_close(out.double(), ref, atol=1e-6, rtol=1e-5)
+    # Without dropout the same inputs go through fused SDPA.
+    no_drop = multi_head_attention(q, k, v, 2,
+                                   key_padding_to_attn_mask(valid))
+    ref0 = (logits.softmax(-1) @ vh).transpose(1, 2).reshape(2, 3, 8)
+    torch.testing.assert_close(no_drop.double(), ref0, atol=1e-6, rtol=1e-5)
