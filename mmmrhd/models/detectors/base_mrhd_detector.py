@@ -1,6 +1,7 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Shared base of the DETR-style joint MR/HD detectors."""
 from abc import ABCMeta, abstractmethod
+from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
@@ -35,14 +36,15 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
     * ``forward(inputs, data_samples, mode)`` with ``inputs`` =
       ``dict(video_feat, video_mask, text_feat, text_mask)`` (output of
       ``mrhd_collate``) and mode ``'tensor'`` (the raw dict),
-      ``'loss'`` (dict of raw losses) or ``'predict'`` (one prediction dict
+      ``'loss'`` (see :meth:`loss`) or ``'predict'`` (one prediction dict
       per sample, from the post-processor);
     * losses: targets from :func:`~mmmrhd.datasets.collate.collate_targets`,
       then ``moment_loss(outputs, targets)`` and ``saliency_loss(outputs,
       targets)`` (each optional);
-    * :meth:`parse_losses` delegates to ``joint_loss`` when configured, so
-      the training total is the joint objective (MMEngine's default would
-      sum every key containing ``'loss'``).
+    * with ``joint_loss`` configured, :meth:`loss` combines the terms into
+      the joint objective inside ``forward`` (DDP-safe for its learnable
+      parameters) and :meth:`parse_losses` returns it (MMEngine's default
+      would sum every key containing ``'loss'``).
 
     Args:
         moment_loss (dict | nn.Module, optional): e.g.
@@ -154,7 +156,17 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
     # ------------------------------------------------------------- losses
     def loss(self, inputs: Dict[str, Tensor],
              data_samples: List[Dict[str, Any]]) -> Dict[str, Tensor]:
-        """Raw (unweighted) losses of one batch.
+        """Losses of one batch.
+
+        Without ``joint_loss``: the raw criteria outputs (moment losses
+        first), summed by MMEngine's :meth:`parse_losses`. With
+        ``joint_loss``: its logging dict (every raw term and its own entries,
+        detached) whose ``'loss'`` entry is the training total with
+        gradient. The joint loss runs here, inside ``forward``, because it
+        may hold learnable parameters (TaskWeave's log-variances): DDP only
+        tracks parameters used in ``forward``, and one used later in
+        ``parse_losses`` breaks ``find_unused_parameters=True`` ("Expected to
+        mark a variable ready only once").
 
         Args:
             inputs (dict): See :meth:`forward`.
@@ -162,8 +174,25 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
                 data contract.
 
         Returns:
-            dict[str, Tensor]: The criteria's outputs, merged in order
-            (moment losses first).
+            dict[str, Tensor]: See above.
+        """
+        losses = self.raw_losses(inputs, data_samples)
+        if self.joint_loss is None:
+            return losses
+        total, log_vars = self.joint_loss(losses)
+        log_vars['loss'] = total
+        return log_vars
+
+    def raw_losses(self, inputs: Dict[str, Tensor],
+                   data_samples: List[Dict[str, Any]]) -> Dict[str, Tensor]:
+        """The criteria's outputs, merged in order (moment losses first).
+
+        Args:
+            inputs (dict): See :meth:`forward`.
+            data_samples (list[dict]): With the ground-truth fields.
+
+        Returns:
+            dict[str, Tensor]: Raw (unweighted) loss terms with gradient.
         """
         if self.moment_loss is None and self.saliency_loss is None:
             raise ValueError(f'{type(self).__name__}: no moment_loss or '
@@ -181,11 +210,21 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
     def parse_losses(
             self, losses: Dict[str,
                                Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]:
-        """The training total: ``joint_loss(losses)`` when configured,
-        else MMEngine's sum of every key containing ``'loss'``."""
+        """The training total and the logging dict.
+
+        With ``joint_loss``, ``losses`` is the output of :meth:`loss` (the
+        total under ``'loss'``) or, for convenience, raw terms, which are
+        combined here. Without it, MMEngine's sum of every key containing
+        ``'loss'``.
+        """
         if self.joint_loss is None:
             return super().parse_losses(losses)
-        return self.joint_loss(losses)
+        if 'loss' not in losses:
+            return self.joint_loss(losses)
+        log_vars = OrderedDict(
+            (k, v.detach() if isinstance(v, Tensor) else v)
+            for k, v in losses.items())
+        return losses['loss'], log_vars
 
     # --------------------------------------------------------- prediction
     def predict(self, inputs: Dict[str, Tensor],
