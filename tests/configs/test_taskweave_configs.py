@@ -127,7 +127,7 @@ def test_alias_equals_main_config():
 def test_qvh_paper_setting():
     cfg = Config.fromfile(QVH)
     assert cfg.optim_wrapper.optimizer == dict(
-        type='AdamW', lr=1e-4, weight_decay=1e-4)
+        type='AdamW', lr=1e-4, weight_decay=1e-4, fused=True)
     assert cfg.param_scheduler == [
         dict(type='StepLR', step_size=400, gamma=0.1, by_epoch=True)
     ]

@@ -16,7 +16,9 @@ lengths 8..32, 1/2/3 ground-truth windows of up to 12 clips; features are
 random, L2-normalised per stream, with the two temporal-endpoint (TEF)
 columns. A **train step** is forward -> criteria -> the model's training
 total -> ``zero_grad`` -> ``backward`` -> ``clip_grad_norm_(0.1)`` ->
-``AdamW(lr=1e-4, weight_decay=1e-4).step()`` -> ``float(loss)``, on the same
+optimizer step (ours: the config's ``optim_wrapper.optimizer``, e.g. fused
+AdamW; official: ``AdamW(lr=1e-4, weight_decay=1e-4)``) -> ``float(loss)``,
+on the same
 batch every step (weights change); ``warmup`` untimed steps, then ``steps``
 timed ones. **Inference** is ``eval()`` + ``no_grad`` forward only (no
 post-processing, no matcher): ``warmup`` untimed, then ``--infer-steps``
@@ -51,7 +53,7 @@ from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
 
 from mmmrhd.datasets.collate import collate_targets, mrhd_collate
-from mmmrhd.registry import MODELS
+from mmmrhd.registry import MODELS, OPTIMIZERS
 from mmmrhd.structures.spans import span_xx_to_cxw
 from mmmrhd.utils import register_all_modules
 
@@ -199,14 +201,19 @@ class Runner:
 
     name = 'ours'
 
-    def __init__(self, model: torch.nn.Module, batch: Dict[str, Any]):
+    def __init__(self,
+                 model: torch.nn.Module,
+                 batch: Dict[str, Any],
+                 optimizer: Optional[dict] = None):
         self.model = model
         self.inputs = batch['inputs']
         self.samples = batch['data_samples']
-        self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
-            lr=LR,
-            weight_decay=WEIGHT_DECAY)
+        params = [p for p in model.parameters() if p.requires_grad]
+        if optimizer is None:  # the official optimizer
+            self.optimizer = torch.optim.AdamW(
+                params, lr=LR, weight_decay=WEIGHT_DECAY)
+        else:  # the config's (e.g. fused AdamW)
+            self.optimizer = OPTIMIZERS.build(dict(optimizer, params=params))
 
     @property
     def has_feedback(self) -> bool:
@@ -479,7 +486,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     torch.manual_seed(args.seed)
     model = build_model(cfg, args.video_dim, args.text_dim, device)
     model_type = cfg.model['type']
-    runners = [Runner(model, batch)]
+    optim_cfg = (cfg.get('optim_wrapper') or {}).get('optimizer')
+    runners = [Runner(model, batch, optim_cfg)]
     if args.official_root:
         if model_type not in OFFICIAL_ADAPTERS:
             raise ValueError(f'benchmark_model: no official adapter for '

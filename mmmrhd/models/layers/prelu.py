@@ -27,7 +27,9 @@ class _ScalarPReLU(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         grad_x = grad_w = None
         if ctx.needs_input_grad[1]:
-            grad_w = x.clamp(max=0).mul_(grad).sum().reshape(weight.shape)
+            # sum(grad * min(x, 0)) as one BLAS dot (no product tensor)
+            grad_w = torch.dot(x.clamp(max=0).reshape(-1),
+                               grad.reshape(-1)).reshape(weight.shape)
         if ctx.needs_input_grad[0]:
             grad_x = torch.ops.aten.leaky_relu_backward(
                 grad, x, weight.item(), False)
