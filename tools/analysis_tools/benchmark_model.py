@@ -400,10 +400,17 @@ def anchor_for(model_type: str, shape: Dict[str, int]) -> Optional[dict]:
     return ANCHORS.get(model_type)
 
 
-def profile(runner: Runner, rows: Sequence[str], row_limit: int) -> None:
-    """Print the top ops (self CPU time) of one step per row."""
+def profile(runner: Runner, rows: Sequence[str], row_limit: int,
+            warmup: int) -> None:
+    """Print the top ops (self CPU time) of one step per row.
+
+    ``warmup`` unprofiled steps run first: the first steps of a process
+    also pay for allocations and lazy initialisation.
+    """
     from torch.profiler import ProfilerActivity, profile as tprofile
     for row in rows:
+        if warmup:
+            time_row(runner, row, 1, warmup - 1, 1)
         with tprofile(activities=[ProfilerActivity.CPU]) as prof:
             time_row(runner, row, 1, 0, 1)
         print(f'\nprofile {runner.name} {row}:')
@@ -511,7 +518,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
           f'{args.infer_steps} inference passes, x{args.repeat}')
     if args.profile:
         for runner in runners:
-            profile(runner, rows, args.profile)
+            profile(runner, rows, args.profile, args.warmup)
     times: Dict[Tuple[str, str], List[float]] = {}
     for _ in range(args.repeat):
         for row in rows:
