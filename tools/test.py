@@ -10,15 +10,12 @@ Follows the OpenMMLab ``tools/test.py`` argument contract, e.g.::
 evaluator, which writes the predictions in the official submission format.
 """
 import argparse
-import os
-import os.path as osp
 from typing import List, Optional
 
-from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.runner import Runner
+from mmengine.config import Config, ConfigDict
 
-from mmmrhd.registry import RUNNERS
-from mmmrhd.utils import prepare_distributed, register_all_modules
+from mmmrhd.utils.cli import (add_launch_args, apply_common_args,
+                              build_runner_from_args, parse_tool_args)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -34,23 +31,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--dump',
         type=str,
         help='write the predictions (official submission jsonl) to this file')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. test_dataloader.batch_size=8')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if not osp.isfile(args.config):
-        parser.error(f'config file {args.config} does not exist')
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser, 'test_dataloader.batch_size=8')
+    return parse_tool_args(parser, argv)
 
 
 def add_dump_metric(cfg: Config, out_file: str) -> None:
@@ -91,14 +73,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     Returns:
         Config: The same, modified config.
     """
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    apply_common_args(cfg, args)
     cfg.load_from = args.checkpoint
     if args.dump is not None:
         add_dump_metric(cfg, args.dump)
@@ -107,14 +82,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point."""
-    args = parse_args(argv)
-    register_all_modules(init_default_scope=False)
-    cfg = prepare_distributed(merge_args(Config.fromfile(args.config), args))
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.test()
+    build_runner_from_args(parse_args(argv), merge_args).test()
 
 
 if __name__ == '__main__':

@@ -10,17 +10,14 @@ mmpretrain), e.g.::
     python tools/train.py CONFIG --cfg-options train_cfg.max_epochs=10
 """
 import argparse
-import os
-import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.device import get_device
-from mmengine.runner import Runner
 
-from mmmrhd.registry import RUNNERS
-from mmmrhd.utils import prepare_distributed, register_all_modules
+from mmmrhd.utils.cli import (add_launch_args, apply_common_args,
+                              build_runner_from_args, parse_tool_args)
 
 # Devices on which mmengine's AmpOptimWrapper runs (it asserts otherwise).
 AMP_DEVICES = ('cuda', 'npu', 'mlu', 'musa')
@@ -64,25 +61,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--deterministic',
         action='store_true',
         help='make cuDNN deterministic (slower)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. train_cfg.max_epochs=10 '
-        'optim_wrapper.optimizer.lr=2e-4; lists as key="[a,b]"')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local_rank, torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if not osp.isfile(args.config):
-        parser.error(f'config file {args.config} does not exist')
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser,
+                    'train_cfg.max_epochs=10 optim_wrapper.optimizer.lr=2e-4')
+    return parse_tool_args(parser, argv)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -101,15 +82,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         ValueError: ``--amp`` with an unknown optim wrapper type, or
             ``--auto-scale-lr`` without ``auto_scale_lr.base_batch_size``.
     """
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    apply_common_args(cfg, args)
 
     if args.no_validate:
         cfg.val_cfg = None
@@ -159,16 +132,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point."""
-    args = parse_args(argv)
-    # Import every mmmrhd module (this also installs the safe checkpoint
-    # loaders); the config's default_scope selects the mmmrhd registries.
-    register_all_modules(init_default_scope=False)
-    cfg = prepare_distributed(merge_args(Config.fromfile(args.config), args))
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
+    build_runner_from_args(parse_args(argv), merge_args).train()
 
 
 if __name__ == '__main__':
