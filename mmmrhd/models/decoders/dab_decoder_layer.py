@@ -7,10 +7,10 @@ from torch import Tensor, nn
 
 from ..layers.attention import ProjectionFreeAttention
 from ..layers.dropout import Dropout
-from ..layers.prelu import PReLU
+from ..layers.ffn import PReLUFFNMixin
 
 
-class DABDecoderLayer(nn.Module):
+class DABDecoderLayer(PReLUFFNMixin, nn.Module):
     """Self-attention, conditional cross-attention and a PReLU FFN.
 
     Official ``TransformerDecoderLayer`` (TaskWeave ``transformer.py``
@@ -63,14 +63,11 @@ class DABDecoderLayer(nn.Module):
         self.ca_qpos_sine_proj = nn.Linear(d, d)
         self.cross_attn = ProjectionFreeAttention(2 * d, num_heads, d, dropout)
 
-        self.linear1 = nn.Linear(d, ffn_dim)
-        self.dropout = Dropout(dropout, inplace=True)
-        self.linear2 = nn.Linear(ffn_dim, d)
+        self.init_ffn(d, ffn_dim, dropout)
         self.norm2 = nn.LayerNorm(d)
         self.norm3 = nn.LayerNorm(d)
         self.dropout2 = Dropout(dropout, inplace=True)
         self.dropout3 = Dropout(dropout, inplace=True)
-        self.activation = PReLU()
 
     def forward(self, tgt: Tensor, memory: Tensor, memory_pos: Tensor,
                 memory_attn_mask: Optional[Tensor], query_pos: Tensor,
@@ -120,5 +117,5 @@ class DABDecoderLayer(nn.Module):
         tgt = self.norm2(tgt + self.dropout2(tgt2))
 
         # FFN.
-        tgt2 = self.linear2(self.dropout(self.activation(self.linear1(tgt))))
+        tgt2 = self.ffn(tgt)
         return self.norm3(tgt + self.dropout3(tgt2))

@@ -4,6 +4,7 @@ from .attention import (MultiheadAttention, ProjectionFreeAttention,
                         key_padding_to_attn_mask, multi_head_attention)
 from .channel_layer_norm import ChannelLayerNorm
 from .dropout import Dropout, dropout
+from .ffn import PReLUFFNMixin
 from .input_projection import InputProjection, ProjectionLayer
 from .mlp import MLP, inverse_sigmoid
 from .positional_encoding import (LearnedPositionalEncoding,
@@ -18,7 +19,7 @@ from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
 __all__ = [
     'MultiheadAttention', 'ProjectionFreeAttention',
     'key_padding_to_attn_mask', 'multi_head_attention', 'ChannelLayerNorm',
-    'Dropout', 'dropout', 'PReLU',
+    'Dropout', 'dropout', 'PReLU', 'PReLUFFNMixin',
     'InputProjection', 'ProjectionLayer', 'MLP', 'inverse_sigmoid',
     'LearnedPositionalEncoding', 'SinePositionalEncoding1D',
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from mmmrhd.registry import MODELS
 from .attention import MultiheadAttention, key_padding_to_attn_mask
 from .dropout import Dropout
-from .prelu import PReLU
+from .ffn import PReLUFFNMixin
 
 
 def official_t2v_attn_mask(video_mask: Tensor, text_mask: Tensor,
@@ -41,7 +41,7 @@ def official_t2v_attn_mask(video_mask: Tensor, text_mask: Tensor,
     return ~(blocked | pad_t[:, None, None, :])
 
 
-class T2VCrossAttentionLayer(nn.Module):
+class T2VCrossAttentionLayer(PReLUFFNMixin, nn.Module):
     """Video queries attend to text; post-norm with the official residuals.
 
     ``y = v + Drop(MHA(q=v + pos_v, k=t + pos_t, v=t))``;
@@ -63,14 +63,11 @@ class T2VCrossAttentionLayer(nn.Module):
         self.cross_attn = MultiheadAttention(embed_dim, num_heads, dropout)
         # Dropouts act in place: each input is a fresh tensor that no
         # backward reads (tests/models/layers/test_inplace_dropout.py).
-        self.linear1 = nn.Linear(embed_dim, ffn_dim)
-        self.dropout = Dropout(dropout, inplace=True)
-        self.linear2 = nn.Linear(ffn_dim, embed_dim)
+        self.init_ffn(embed_dim, ffn_dim, dropout)
         self.norm1 = nn.LayerNorm(embed_dim)
         self.norm2 = nn.LayerNorm(embed_dim)
         self.dropout1 = Dropout(dropout, inplace=True)
         self.dropout2 = Dropout(dropout, inplace=True)
-        self.activation = PReLU()
 
     def forward(self, video: Tensor, text: Tensor, video_pos: Tensor,
                 text_pos: Optional[Tensor], attn_mask: Tensor) -> Tensor:
@@ -90,8 +87,7 @@ class T2VCrossAttentionLayer(nn.Module):
         key = text if text_pos is None else text + text_pos
         attn = self.cross_attn(video + video_pos, key, text, attn_mask)
         y = video + self.dropout1(attn)
-        z = self.linear2(
-            self.dropout(self.activation(self.linear1(self.norm1(y)))))
+        z = self.ffn(self.norm1(y))
         return self.norm2(y + self.dropout2(z))
 
 

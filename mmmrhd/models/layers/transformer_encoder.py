@@ -5,10 +5,10 @@ from torch import Tensor, nn
 from mmmrhd.registry import MODELS
 from .attention import MultiheadAttention, key_padding_to_attn_mask
 from .dropout import Dropout
-from .prelu import PReLU
+from .ffn import PReLUFFNMixin
 
 
-class PostNormEncoderLayer(nn.Module):
+class PostNormEncoderLayer(PReLUFFNMixin, nn.Module):
     """``x = LN1(x + Drop(MHA(x + pos, x + pos, x)))``;
     ``x = LN2(x + Drop(FFN(x)))`` with ``FFN = Linear -> PReLU -> Drop ->
     Linear`` (official ``TransformerEncoderLayer.forward_post``,
@@ -27,14 +27,11 @@ class PostNormEncoderLayer(nn.Module):
         self.self_attn = MultiheadAttention(embed_dim, num_heads, dropout)
         # Dropouts act in place: each input is a fresh tensor that no
         # backward reads (tests/models/layers/test_inplace_dropout.py).
-        self.linear1 = nn.Linear(embed_dim, ffn_dim)
-        self.dropout = Dropout(dropout, inplace=True)
-        self.linear2 = nn.Linear(ffn_dim, embed_dim)
+        self.init_ffn(embed_dim, ffn_dim, dropout)
         self.norm1 = nn.LayerNorm(embed_dim)
         self.norm2 = nn.LayerNorm(embed_dim)
         self.dropout1 = Dropout(dropout, inplace=True)
         self.dropout2 = Dropout(dropout, inplace=True)
-        self.activation = PReLU()
 
     def forward(self, x: Tensor, pos: Tensor, attn_mask: Tensor) -> Tensor:
         """Encode.
@@ -50,7 +47,7 @@ class PostNormEncoderLayer(nn.Module):
         """
         qk = x + pos
         x = self.norm1(x + self.dropout1(self.self_attn(qk, qk, x, attn_mask)))
-        y = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        y = self.ffn(x)
         return self.norm2(x + self.dropout2(y))
 
 
