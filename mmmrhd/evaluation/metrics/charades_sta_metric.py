@@ -1,9 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """The Charades-STA metric (CG-DETR's ``standalone_eval`` variant)."""
-from typing import Optional
-
 from mmmrhd.registry import METRICS
-from ..functional.highlight import HL_CLIP_LEN
 from .qvhighlights_metric import QVHighlightsMetric
 
 
@@ -28,20 +25,5 @@ class CharadesSTAMetric(QVHighlightsMetric):
     variant = 'charades_sta'
     title = 'Charades-STA'
 
-    def __init__(self,
-                 ann_file: Optional[str] = None,
-                 dump_file: Optional[str] = None,
-                 strict: bool = False,
-                 empty_bucket: str = 'zeros',
-                 clip_len: float = HL_CLIP_LEN,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(ann_file=ann_file,
-                         dump_file=dump_file,
-                         strict=strict,
-                         empty_bucket=empty_bucket,
-                         clip_len=clip_len,
-                         collect_device=collect_device,
-                         prefix=prefix,
-                         collect_dir=collect_dir)
+    def __init__(self, *args, empty_bucket: str = 'zeros', **kwargs) -> None:
+        super().__init__(*args, empty_bucket=empty_bucket, **kwargs)
