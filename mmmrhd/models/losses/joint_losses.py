@@ -60,8 +60,62 @@ def _group_sums(losses: Mapping[str, Tensor], mr_keys: Sequence[str],
     return loss_mr, loss_hd
 
 
+class _TwoGroupLoss(nn.Module):
+    """Base of the joint losses over an MR and an HD group of keys.
+
+    Subclasses set :meth:`combine` (``L_mr``, ``L_hd`` -> total) and may add
+    logging entries in :meth:`extra_log_vars`.
+
+    Args:
+        mr_keys (Sequence[str]): MR loss keys.
+        hd_keys (Sequence[str]): HD loss keys.
+        aux (bool): Whether ``_<i>`` copies of the MR keys are included.
+    """
+
+    def __init__(self, mr_keys: Sequence[str], hd_keys: Sequence[str],
+                 aux: bool) -> None:
+        super().__init__()
+        _check_groups(mr_keys, hd_keys, self.__class__.__name__)
+        self.mr_keys = tuple(mr_keys)
+        self.hd_keys = tuple(hd_keys)
+        self.aux = aux
+
+    def extra_repr(self) -> str:
+        return (f'mr_keys={self.mr_keys}, hd_keys={self.hd_keys}, '
+                f'aux={self.aux}')
+
+    def combine(self, loss_mr: Tensor, loss_hd: Tensor) -> Tensor:
+        """The total from the two group sums."""
+        raise NotImplementedError
+
+    def extra_log_vars(self) -> LogVars:
+        """Detached entries logged after ``loss_mr`` / ``loss_hd``."""
+        return {}
+
+    def forward(self, losses: Mapping[str, Tensor]) -> Tuple[Tensor, LogVars]:
+        """Combine the losses.
+
+        Args:
+            losses (Mapping[str, Tensor]): Raw losses of one forward pass.
+
+        Returns:
+            tuple[Tensor, dict]: The total and the detached logging dict:
+            ``loss`` (the total), every input entry, ``loss_mr``,
+            ``loss_hd``, then :meth:`extra_log_vars`.
+        """
+        owner = self.__class__.__name__
+        loss_mr, loss_hd = _group_sums(losses, self.mr_keys, self.hd_keys,
+                                       self.aux, owner)
+        total = self.combine(loss_mr, loss_hd)
+        log_vars = _log_vars(total, losses, owner)
+        log_vars['loss_mr'] = loss_mr.detach()
+        log_vars['loss_hd'] = loss_hd.detach()
+        log_vars.update(self.extra_log_vars())
+        return total, log_vars
+
+
 @MODELS.register_module()
-class UncertaintyJointLoss(nn.Module):
+class UncertaintyJointLoss(_TwoGroupLoss):
     """TaskWeave's uncertainty-weighted joint loss (paper eq. 9).
 
     .. math::
@@ -98,49 +152,32 @@ class UncertaintyJointLoss(nn.Module):
                  mr_factor: float = 1.0,
                  init: float = 0.0,
                  aux: bool = True) -> None:
-        super().__init__()
-        _check_groups(mr_keys, hd_keys, self.__class__.__name__)
-        self.mr_keys = tuple(mr_keys)
-        self.hd_keys = tuple(hd_keys)
+        super().__init__(mr_keys, hd_keys, aux)
         self.hd_factor = hd_factor
         self.mr_factor = mr_factor
-        self.aux = aux
         self.hd_log_var = nn.Parameter(torch.full((1, ), float(init)))
         self.mr_log_var = nn.Parameter(torch.full((1, ), float(init)))
 
     def extra_repr(self) -> str:
-        return (f'mr_keys={self.mr_keys}, hd_keys={self.hd_keys}, '
-                f'hd_factor={self.hd_factor}, mr_factor={self.mr_factor}, '
-                f'aux={self.aux}')
+        return (f'{super().extra_repr()}, hd_factor={self.hd_factor}, '
+                f'mr_factor={self.mr_factor}')
 
-    def forward(self, losses: Mapping[str, Tensor]) -> Tuple[Tensor, LogVars]:
-        """Combine the losses.
-
-        Args:
-            losses (Mapping[str, Tensor]): Raw losses of one forward pass.
-
-        Returns:
-            tuple[Tensor, dict]: The total ``(1,)`` and the detached logging
-            dict: ``loss`` (the total), every input entry, ``loss_mr``,
-            ``loss_hd``, ``hd_log_var``, ``mr_log_var``.
-        """
-        owner = self.__class__.__name__
-        loss_mr, loss_hd = _group_sums(losses, self.mr_keys, self.hd_keys,
-                                       self.aux, owner)
+    def combine(self, loss_mr: Tensor, loss_hd: Tensor) -> Tensor:
+        """``a_hd e^(-s_hd) L_hd + a_mr e^(-s_mr) L_mr + s_hd + s_mr``."""
         # Same op order as the official train.py L84.
-        total = (self.hd_factor * loss_hd * torch.exp(-self.hd_log_var) +
-                 self.mr_factor * loss_mr * torch.exp(-self.mr_log_var) +
-                 self.hd_log_var + self.mr_log_var)
-        log_vars = _log_vars(total, losses, owner)
-        log_vars['loss_mr'] = loss_mr.detach()
-        log_vars['loss_hd'] = loss_hd.detach()
-        log_vars['hd_log_var'] = self.hd_log_var.detach()
-        log_vars['mr_log_var'] = self.mr_log_var.detach()
-        return total, log_vars
+        return (self.hd_factor * loss_hd * torch.exp(-self.hd_log_var) +
+                self.mr_factor * loss_mr * torch.exp(-self.mr_log_var) +
+                self.hd_log_var + self.mr_log_var)
+
+    def extra_log_vars(self) -> LogVars:
+        """The current log-variances."""
+        return dict(
+            hd_log_var=self.hd_log_var.detach(),
+            mr_log_var=self.mr_log_var.detach())
 
 
 @MODELS.register_module()
-class SumLoss(nn.Module):
+class SumLoss(_TwoGroupLoss):
     """Unweighted ``L_mr + L_hd`` (TaskWeave paper Table 6, "Sum").
 
     ``L_mr`` and ``L_hd`` are formed as in :class:`UncertaintyJointLoss`.
@@ -159,34 +196,11 @@ class SumLoss(nn.Module):
                                            'loss_label'),
                  hd_keys: Sequence[str] = ('loss_saliency', ),
                  aux: bool = True) -> None:
-        super().__init__()
-        _check_groups(mr_keys, hd_keys, self.__class__.__name__)
-        self.mr_keys = tuple(mr_keys)
-        self.hd_keys = tuple(hd_keys)
-        self.aux = aux
+        super().__init__(mr_keys, hd_keys, aux)
 
-    def extra_repr(self) -> str:
-        return (f'mr_keys={self.mr_keys}, hd_keys={self.hd_keys}, '
-                f'aux={self.aux}')
-
-    def forward(self, losses: Mapping[str, Tensor]) -> Tuple[Tensor, LogVars]:
-        """Combine the losses.
-
-        Args:
-            losses (Mapping[str, Tensor]): Raw losses of one forward pass.
-
-        Returns:
-            tuple[Tensor, dict]: The total and the detached logging dict
-            (``loss``, every input entry, ``loss_mr``, ``loss_hd``).
-        """
-        owner = self.__class__.__name__
-        loss_mr, loss_hd = _group_sums(losses, self.mr_keys, self.hd_keys,
-                                       self.aux, owner)
-        total = loss_mr + loss_hd
-        log_vars = _log_vars(total, losses, owner)
-        log_vars['loss_mr'] = loss_mr.detach()
-        log_vars['loss_hd'] = loss_hd.detach()
-        return total, log_vars
+    def combine(self, loss_mr: Tensor, loss_hd: Tensor) -> Tensor:
+        """``L_mr + L_hd``."""
+        return loss_mr + loss_hd
 
 
 @MODELS.register_module()

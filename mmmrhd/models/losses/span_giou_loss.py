@@ -5,7 +5,7 @@ from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
 from mmmrhd.structures.spans import generalized_temporal_iou, span_cxw_to_xx
-from .utils import check_shape
+from .utils import check_matched_spans
 
 
 @MODELS.register_module()
@@ -32,9 +32,7 @@ class SpanGIoULoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        check_shape(pred_spans, (None, 2), 'SpanGIoULoss', 'pred_spans')
-        check_shape(target_spans, (pred_spans.shape[0], 2), 'SpanGIoULoss',
-                    'target_spans')
+        check_matched_spans(pred_spans, target_spans, 'SpanGIoULoss')
         if pred_spans.shape[0] == 0:
             return pred_spans.sum() * 0.
         giou = generalized_temporal_iou(

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
-from .utils import check_shape
+from .utils import check_matched_spans
 
 
 @MODELS.register_module()
@@ -30,9 +30,7 @@ class SpanL1Loss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        check_shape(pred_spans, (None, 2), 'SpanL1Loss', 'pred_spans')
-        check_shape(target_spans, (pred_spans.shape[0], 2), 'SpanL1Loss',
-                    'target_spans')
+        check_matched_spans(pred_spans, target_spans, 'SpanL1Loss')
         if pred_spans.shape[0] == 0:
             return pred_spans.sum() * 0.
         return F.l1_loss(pred_spans, target_spans, reduction='none').mean()

@@ -49,6 +49,19 @@ def check_shape(tensor: Tensor, shape: Sequence[Optional[int]], owner: str,
                          f'{tuple(tensor.shape)}')
 
 
+def check_matched_spans(pred_spans: Tensor, target_spans: Tensor,
+                        owner: str) -> None:
+    """Check matched ``(N, 2)`` prediction / target span pairs.
+
+    Args:
+        pred_spans (Tensor): ``(N, 2)``.
+        target_spans (Tensor): ``(N, 2)``, the same ``N``.
+        owner (str): Who checks (for the message).
+    """
+    check_shape(pred_spans, (None, 2), owner, 'pred_spans')
+    check_shape(target_spans, (pred_spans.shape[0], 2), owner, 'target_spans')
+
+
 def split_aux_key(key: str) -> Tuple[str, Optional[int]]:
     """Split ``'loss_span_1'`` into ``('loss_span', 1)``.
 
