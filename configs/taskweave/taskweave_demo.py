@@ -29,7 +29,7 @@
 #   QVHighlights (in tuning runs with an earlier build of the model, 2e-3
 #   gave R1 21 after 30 epochs where 1e-3 gave 64, and 3e-3 R1 13 after
 #   20 epochs);
-# * 60 epochs (R1 19 / 37 / 57 / 79 / 87 after 20 / 30 / 40 / 50 / 60
+# * 60 epochs (R1 23 / 41 / 63 / 79 / 85 after 20 / 30 / 40 / 50 / 60
 #   epochs). The moment decoder "takes off" late, so the epoch at which R1
 #   passes 50 moves by a few epochs with float rounding (another AdamW
 #   kernel gave R1 62 vs 73 after 40 epochs); at 60 epochs the run is past
