@@ -125,3 +125,30 @@ INFERENCERS = Registry(
     'inferencer', parent=MMENGINE_INFERENCERS, locations=['mmmrhd.apis'])
 STRATEGIES = Registry(
     'strategy', parent=MMENGINE_STRATEGIES, locations=['mmmrhd.engine'])
+
+
+def build_part(registry: Registry, cfg, **default_args):
+    """Build a nested part of an mmmrhd module in the ``mmmrhd`` scope.
+
+    Parts that build other parts (a detector its neck, a criterion its
+    matcher, a dataset its pipeline) call this instead of
+    ``registry.build(cfg)``: the config gets ``_scope_='mmmrhd'`` unless it
+    names a scope itself, so an unprefixed ``type`` resolves in our
+    registries even when the caller's default scope is another project's
+    (``mmengine``, ``mmaction``, ...). A ``type`` with a scope prefix
+    (``'mmaction.Foo'``) still reaches that project's registry.
+
+    Args:
+        registry (Registry): An mmmrhd registry (e.g. :data:`MODELS`).
+        cfg (dict | Any): A config dict; anything else (a built module,
+            ``None``) is returned unchanged.
+        **default_args: Passed to ``registry.build`` as ``default_args``.
+
+    Returns:
+        Any: The built object, or ``cfg`` when it is not a dict.
+    """
+    if not isinstance(cfg, dict):
+        return cfg
+    cfg = dict(cfg)
+    cfg.setdefault('_scope_', 'mmmrhd')
+    return registry.build(cfg, default_args=default_args or None)

@@ -131,3 +131,22 @@ def test_custom_imports_from_foreign_scope(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == 'OK'
+
+
+@pytest.mark.parametrize('scope', [None, 'mmengine'])
+def test_build_part_pins_mmmrhd_scope(scope, restore_default_scope):
+    """Nested parts resolve in mmmrhd whatever the caller's default scope."""
+    cfg = dict(type='RegistryToyNet', width=3)
+    with DefaultScope.overwrite_default_scope(scope):
+        if scope == 'mmengine':
+            # The plain build searches mmengine's registry and fails ...
+            with pytest.raises(KeyError, match='RegistryToyNet'):
+                mmengine.registry.MODELS.build(dict(cfg))
+        # ... the pinned build finds our module.
+        net = mmmrhd_registry.build_part(mmmrhd_registry.MODELS, cfg)
+    assert isinstance(net, RegistryToyNet)
+    assert net.fc.in_features == 3
+    assert '_scope_' not in cfg  # the caller's dict is not modified
+    module = nn.Linear(1, 1)
+    assert mmmrhd_registry.build_part(mmmrhd_registry.MODELS, module) is module
+    assert mmmrhd_registry.build_part(mmmrhd_registry.MODELS, None) is None

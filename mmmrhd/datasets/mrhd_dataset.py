@@ -7,7 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.fileio import join_path
 from mmengine.utils import is_abs
 
-from mmmrhd.registry import DATASETS, TRANSFORMS
+from mmmrhd.registry import DATASETS, TRANSFORMS, build_part
 from .annotation import (check_clip_ids, check_id, check_number,
                          check_score_matrix, check_str, check_windows,
                          load_jsonl_records, require_field)
@@ -100,7 +100,7 @@ class MRHDDataset(BaseDataset):
         # without an active 'mmmrhd' default scope (MMEngine's Compose
         # otherwise looks them up in its root registry).
         kwargs['pipeline'] = [
-            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            build_part(TRANSFORMS, t)
             for t in kwargs.get('pipeline') or []
         ]
         super().__init__(

@@ -10,7 +10,7 @@ from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from mmmrhd.datasets.collate import collate_targets
-from mmmrhd.registry import MODELS, TASK_UTILS
+from mmmrhd.registry import MODELS, TASK_UTILS, build_part
 from ..data_preprocessors.mrhd_data_preprocessor import INPUT_KEYS
 
 ConfigOrModule = Optional[Union[dict, nn.Module]]
@@ -21,7 +21,7 @@ MODES = ('tensor', 'loss', 'predict')
 def _build(cfg: ConfigOrModule, registry=MODELS) -> Any:
     if cfg is None or not isinstance(cfg, dict):
         return cfg
-    return registry.build(cfg)
+    return build_part(registry, cfg)
 
 
 class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):

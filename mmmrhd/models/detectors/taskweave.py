@@ -5,7 +5,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from mmmrhd.registry import MODELS
+from mmmrhd.registry import MODELS, build_part
 from ..feedback.feedback_head import apply_feedback_mask
 from ..layers.positional_encoding import LearnedPositionalEncoding
 from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
@@ -129,28 +129,28 @@ class TaskWeave(BaseMRHDDetector):
         d, oc = embed_dim, official_compat
         self.embed_dim = d
         self.official_compat = official_compat
-        self.video_proj = MODELS.build(
+        self.video_proj = build_part(MODELS, 
             _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
-        self.text_proj = MODELS.build(
+        self.text_proj = build_part(MODELS, 
             _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
-        self.video_pos_embed = MODELS.build(
+        self.video_pos_embed = build_part(MODELS, 
             _cfg(video_pos_embed, 'video_pos_embed', dim=d))
-        self.text_pos_embed = MODELS.build(
+        self.text_pos_embed = build_part(MODELS, 
             _cfg(text_pos_embed, 'text_pos_embed', dim=d))
-        self.fusion = MODELS.build(
+        self.fusion = build_part(MODELS, 
             _cfg(fusion, 'fusion', embed_dim=d, official_compat=oc))
-        self.fusion_pool = MODELS.build(
+        self.fusion_pool = build_part(MODELS, 
             _cfg(fusion_pool, 'fusion_pool', official_compat=oc))
-        self.neck = MODELS.build(
+        self.neck = build_part(MODELS, 
             _cfg(neck, 'neck', embed_dim=d, official_compat=oc))
-        self.decoder = MODELS.build(_cfg(decoder, 'decoder', embed_dim=d))
-        self.moment_head = MODELS.build(
+        self.decoder = build_part(MODELS, _cfg(decoder, 'decoder', embed_dim=d))
+        self.moment_head = build_part(MODELS, 
             _cfg(moment_head, 'moment_head', embed_dim=d))
-        self.saliency_head = MODELS.build(
+        self.saliency_head = build_part(MODELS, 
             _cfg(saliency_head, 'saliency_head', embed_dim=d))
         self.feedback = None
         if feedback is not None:
-            self.feedback = MODELS.build(
+            self.feedback = build_part(MODELS, 
                 _cfg(feedback, 'feedback', official_compat=oc))
         if keep_unused_text_pos is None:
             keep_unused_text_pos = official_compat

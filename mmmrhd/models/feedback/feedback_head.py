@@ -4,7 +4,7 @@ from typing import Callable, Optional, Sequence, Tuple
 
 from torch import Tensor, nn
 
-from mmmrhd.registry import MODELS, TASK_UTILS
+from mmmrhd.registry import MODELS, TASK_UTILS, build_part
 
 #: Feedback manners of paper Table 7.
 MANNERS = ('mr2hd', 'hd2mr', 'bi', 'mr_hd', 'hd_mr')
@@ -121,8 +121,8 @@ class FeedbackHead(nn.Module):
         h2m, m2m = dict(h2m), dict(m2m)
         h2m.setdefault('official_compat', official_compat)
         m2m.setdefault('official_compat', official_compat)
-        self.h2m = TASK_UTILS.build(h2m)
-        self.m2m = TASK_UTILS.build(m2m)
+        self.h2m = build_part(TASK_UTILS, h2m)
+        self.m2m = build_part(TASK_UTILS, m2m)
 
     def extra_repr(self) -> str:
         return (f"manner='{self.manner}', hgf_level='{self.hgf_level}', "

@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 import torch
 from torch import Tensor, nn
 
-from mmmrhd.registry import MODELS, TASK_UTILS
+from mmmrhd.registry import MODELS, TASK_UTILS, build_part
 from ..task_modules.hungarian_matcher import FOREGROUND_LABEL
 from .class_error import class_error
 from .utils import check_shape, get_key
@@ -63,8 +63,7 @@ class MomentCriterion(nn.Module):
         aux_loss: bool = True,
     ) -> None:
         super().__init__()
-        self.matcher = TASK_UTILS.build(matcher) if isinstance(
-            matcher, dict) else matcher
+        self.matcher = build_part(TASK_UTILS, matcher)
         self.loss_span = self._build(loss_span)
         self.loss_giou = self._build(loss_giou)
         self.loss_label = self._build(loss_label)
@@ -76,7 +75,7 @@ class MomentCriterion(nn.Module):
 
     @staticmethod
     def _build(cfg: ConfigOrModule) -> nn.Module:
-        return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
+        return build_part(MODELS, cfg)
 
     def forward(self, outputs: Mapping[str, Any],
                 targets: Mapping[str, Any]) -> Dict[str, Tensor]:

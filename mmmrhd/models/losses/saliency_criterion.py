@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Union
 
 from torch import Tensor, nn
 
-from mmmrhd.registry import MODELS
+from mmmrhd.registry import MODELS, build_part
 
 ConfigOrModule = Union[dict, nn.Module]
 
@@ -47,7 +47,7 @@ class SaliencyCriterion(nn.Module):
         if len(terms) == 0:
             raise ValueError('SaliencyCriterion: terms is empty')
         built: List[nn.Module] = [
-            MODELS.build(t) if isinstance(t, dict) else t for t in terms
+            build_part(MODELS, t) for t in terms
         ]
         names = []
         for t in built:

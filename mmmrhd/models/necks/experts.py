@@ -10,7 +10,7 @@ from typing import Optional
 
 from torch import Tensor, nn
 
-from mmmrhd.registry import MODELS
+from mmmrhd.registry import MODELS, build_part
 from ..layers.channel_layer_norm import ChannelLayerNorm
 from ..layers.transformer_encoder import TransformerEncoder
 
@@ -163,7 +163,7 @@ class TransformerExpert(nn.Module):
         if pool is not None:
             pool = dict(pool)
             pool.setdefault('official_compat', official_compat)
-            self.pool = MODELS.build(pool)
+            self.pool = build_part(MODELS, pool)
 
     def forward(self, x: Tensor, mask: Tensor, pos: Tensor) -> Tensor:
         """Encode (and pool).

@@ -5,7 +5,7 @@ from typing import Dict, Mapping, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from mmmrhd.registry import MODELS
+from mmmrhd.registry import MODELS, build_part
 from ..layers.channel_layer_norm import ChannelLayerNorm
 from .experts import EXPERT_TYPES
 
@@ -40,7 +40,7 @@ def build_expert(cfg: dict, embed_dim: int, official_compat: bool,
             f"'{cfg['type']}'; valid types: {', '.join(EXPERT_TYPES)}")
     cfg.setdefault('embed_dim', embed_dim)
     cfg.setdefault('official_compat', official_compat)
-    return MODELS.build(cfg)
+    return build_part(MODELS, cfg)
 
 
 @MODELS.register_module()
