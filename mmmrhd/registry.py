@@ -95,7 +95,7 @@ MODEL_WRAPPERS = Registry(
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer',
     parent=MMENGINE_WEIGHT_INITIALIZERS,
-    locations=['mmmrhd.models'])
+    locations=['mmmrhd.models', 'mmmrhd.engine'])
 # Matchers, post-processors and other model-side utilities without weights.
 TASK_UTILS = Registry(
     'task util',

@@ -15,7 +15,9 @@ from typing import List, Optional
 from mmengine.config import Config, ConfigDict
 
 from mmmrhd.utils.cli import (add_launch_args, apply_common_args,
-                              build_runner_from_args, parse_tool_args)
+                              build_runner_from_args, parse_tool_args,
+                              run_main)
+from mmmrhd.utils.errors import ConfigError
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,12 +48,12 @@ def add_dump_metric(cfg: Config, out_file: str) -> None:
         out_file (str): Where ``DumpSubmission`` writes the predictions.
 
     Raises:
-        KeyError: If the config has no ``test_evaluator``.
+        ConfigError: If the config has no ``test_evaluator``.
     """
     dump_metric = ConfigDict(type='DumpSubmission', out_file=out_file)
     evaluator = cfg.get('test_evaluator', None)
     if evaluator is None:
-        raise KeyError('--dump needs a test_evaluator in the config')
+        raise ConfigError('--dump needs a test_evaluator in the config')
     if isinstance(evaluator, (list, tuple)):
         cfg.test_evaluator = [*evaluator, dump_metric]
     elif isinstance(evaluator, dict) and 'metrics' in evaluator:
@@ -86,4 +88,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -5,6 +5,16 @@
 # Build ``type='...'`` names in the mmmrhd registries first, then MMEngine's.
 default_scope = 'mmmrhd'
 
+# MMEngine's Runner plus strict checkpoint loading, atomic checkpoint saving
+# and a resume that never silently starts from scratch
+# (mmmrhd.engine.runner.MRHDRunner; docs/en/user_guides/checkpoints.md).
+runner_type = 'MRHDRunner'
+# A checkpoint loaded into the model (load_from, --resume, tools/test.py
+# CONFIG CKPT, init_cfg=Pretrained) must fit it exactly: same keys, same
+# shapes. ``--cfg-options strict_load=False`` loads only the matching weights
+# (fine-tuning from another model), with a warning listing the rest.
+strict_load = True
+
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
@@ -16,6 +26,10 @@ default_hooks = dict(
     # ``checkpoint=dict(save_best='MR-full-mAP', rule='greater')`` (the
     # official selection, moment_detr/train.py:
     # ``stop_score = metrics["brief"]["MR-full-mAP"]``).
+    # Under the mmmrhd scope this is mmmrhd's interruption-safe subclass
+    # (mmmrhd.engine.hooks.SafeCheckpointHook): old checkpoints are deleted
+    # only after the new one is complete, last_checkpoint is written
+    # atomically, the best checkpoints are recorded in best_checkpoints.json.
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )

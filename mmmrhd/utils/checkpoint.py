@@ -9,16 +9,24 @@ refuses MMEngine's *own* checkpoints (their ``message_hub`` holds
 ``resume=True`` fails. The usual workaround, ``weights_only=False``, lets any
 downloaded checkpoint run arbitrary code while being unpickled.
 
-**What.** Importing :mod:`mmmrhd` replaces MMEngine's loaders for local
-paths (prefix ``''``) and ``http(s)://`` URLs with :func:`load_from_local` and
-:func:`load_from_http`. Both call :func:`load_checkpoint_file`, which always
-uses ``torch.load(weights_only=True)`` and, only for the duration of that call,
+**What.** Importing :mod:`mmmrhd` replaces MMEngine's loaders of *every*
+scheme it knows (local paths, ``http(s)://``, ``open-mmlab://``,
+``openmmlab://``, ``torchvision://``, ``modelzoo://``, ``mmcls://``,
+``pavi://``, ``s3://``, ``petrel://``) with the loaders of this module
+(:func:`register_checkpoint_loaders`). All of them end in one
+``torch.load(weights_only=True)`` that, only for the duration of that call,
 allows the plain-data types listed in :func:`checkpoint_safe_globals`. That
 covers ``resume``, ``load_from``, ``init_cfg=dict(type='Pretrained')``,
 :func:`mmengine.runner.load_checkpoint`, converters and inference alike:
 third-party state dicts load as before, MMEngine training checkpoints resume,
 and a pickle that references anything else is refused with
-:class:`UntrustedCheckpointError`.
+:class:`UntrustedCheckpointError`. Empty, truncated or foreign files raise
+:class:`UnreadableCheckpointError`, missing ones
+:class:`MissingCheckpointError`; all three are
+:class:`~mmmrhd.utils.errors.CheckpointError` with a one-line message naming
+the file. Downloads (``http(s)://`` and the hub schemes that resolve to URLs)
+are cached under a hash of the full URL, and only after they loaded, so a
+refused file never lands in the cache.
 
 The allowlist was found by experiment (the globals referenced by
 ``CheckpointHook`` checkpoints of a toy run with ``EMAHook``, ``save_best`` and
@@ -56,18 +64,25 @@ explicitly: pass ``trusted=True`` to :func:`load_checkpoint_file`, or set the
 environment variable ``MMMRHD_TRUST_CHECKPOINTS=1`` for one command. Never
 load untrusted files that way: unpickling can execute arbitrary code.
 """
+import hashlib
+import io
 import logging
 import os
 import os.path as osp
 import pickle
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+import tempfile
+from typing import (IO, Any, Callable, List, Optional, Sequence, Tuple,
+                    Union)
 from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import HistoryBuffer, print_log
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .errors import CheckpointError
 
 try:  # numpy >= 2
     from numpy._core.multiarray import _reconstruct, scalar
@@ -75,7 +90,8 @@ except ImportError:  # numpy 1.x
     from numpy.core.multiarray import _reconstruct, scalar
 
 __all__ = [
-    'TRUST_ENV_VAR', 'UntrustedCheckpointError', 'checkpoint_safe_globals',
+    'TRUST_ENV_VAR', 'UntrustedCheckpointError', 'UnreadableCheckpointError',
+    'MissingCheckpointError', 'checkpoint_safe_globals',
     'load_checkpoint_file', 'load_from_local', 'load_from_http',
     'register_checkpoint_loaders'
 ]
@@ -92,8 +108,16 @@ _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 MapLocation = Union[None, str, torch.device, Callable, dict]
 
 
-class UntrustedCheckpointError(pickle.UnpicklingError):
+class UntrustedCheckpointError(CheckpointError, pickle.UnpicklingError):
     """A checkpoint references a global outside the safe allowlist."""
+
+
+class UnreadableCheckpointError(CheckpointError):
+    """A checkpoint file is empty, truncated or not a PyTorch checkpoint."""
+
+
+class MissingCheckpointError(CheckpointError, FileNotFoundError):
+    """A checkpoint file does not exist."""
 
 
 def _history_buffer_statistic(owner: Any, name: str) -> Callable:
@@ -194,6 +218,72 @@ def _short_reason(error: Exception) -> str:
     return reason.rstrip('.') or repr(inner)
 
 
+def _is_refusal(error: pickle.UnpicklingError) -> bool:
+    """Whether a ``weights_only`` error is a refused global (vs. garbage)."""
+    inner = error.__context__ if isinstance(error.__context__,
+                                            Exception) else error
+    text = str(inner)
+    return isinstance(inner, UntrustedCheckpointError) or (
+        'global' in text.lower() or 'not allowed' in text)
+
+
+def _unreadable(name: str, error: BaseException) -> UnreadableCheckpointError:
+    """The one-line error for an empty / truncated / foreign file."""
+    detail = str(error).strip().splitlines()
+    detail = detail[0] if detail else ''
+    return UnreadableCheckpointError(
+        f'cannot read checkpoint {name}: it is truncated, corrupt or not a '
+        f'PyTorch checkpoint ({type(error).__name__}'
+        f'{": " + detail[:120] if detail else ""})')
+
+
+def _torch_load(source: Union[str, IO[bytes]],
+                name: str,
+                map_location: MapLocation = None,
+                trusted: Optional[bool] = None,
+                extra_safe_globals: Sequence[Any] = ()) -> Any:
+    """``torch.load`` of a file or buffer, weights-only unless trusted.
+
+    Every failure becomes a one-line :class:`CheckpointError` naming
+    ``name``: :class:`UntrustedCheckpointError` for a refused global,
+    :class:`UnreadableCheckpointError` for anything that is not a complete
+    PyTorch checkpoint (empty, text, truncated zip or pickle).
+    """
+    if _resolve_trusted(trusted):
+        print_log(
+            f'Loading {name} with weights_only=False because it is '
+            f'trusted ({TRUST_ENV_VAR} or trusted=True): unpickling can '
+            'execute arbitrary code.',
+            logger='current',
+            level=logging.WARNING)
+        try:
+            return torch.load(
+                source, map_location=map_location, weights_only=False)
+        except (EOFError, LookupError, RuntimeError, ValueError,
+                pickle.UnpicklingError) as error:
+            raise _unreadable(name, error) from error
+    try:
+        allowed = checkpoint_safe_globals() + list(extra_safe_globals)
+        with torch.serialization.safe_globals(allowed):
+            return torch.load(
+                source, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        if not _is_refusal(error):
+            raise _unreadable(name, error) from error
+        raise UntrustedCheckpointError(
+            f'Refused to unpickle checkpoint {name}: '
+            f'{_short_reason(error)}. mmmrhd loads checkpoints with '
+            'weights_only=True and only allows tensors and plain data. If '
+            f'you trust this file, set {TRUST_ENV_VAR}=1 (or pass '
+            'trusted=True to mmmrhd.utils.load_checkpoint_file) to load it '
+            'with weights_only=False, which can execute arbitrary '
+            'code.') from error
+    except (EOFError, LookupError, RuntimeError, ValueError) as error:
+        # empty file: EOFError; text: KeyError/IndexError from the pickle
+        # opcodes; truncated zip: RuntimeError (PytorchStreamReader).
+        raise _unreadable(name, error) from error
+
+
 def load_checkpoint_file(filename: Union[str, os.PathLike],
                          map_location: MapLocation = None,
                          trusted: Optional[bool] = None,
@@ -218,37 +308,23 @@ def load_checkpoint_file(filename: Union[str, os.PathLike],
         data.
 
     Raises:
-        FileNotFoundError: If ``filename`` is not a file.
+        MissingCheckpointError: If ``filename`` is not a file (also a
+            :class:`FileNotFoundError`).
+        UnreadableCheckpointError: If the file is empty, truncated or not a
+            PyTorch checkpoint.
         UntrustedCheckpointError: If the file references a global outside
             :func:`checkpoint_safe_globals` (the message names it and explains
             how to opt in).
     """
     filename = osp.expanduser(os.fspath(filename))
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    if _resolve_trusted(trusted):
-        print_log(
-            f'Loading {filename} with weights_only=False because it is '
-            f'trusted ({TRUST_ENV_VAR} or trusted=True): unpickling can '
-            'execute arbitrary code.',
-            logger='current',
-            level=logging.WARNING)
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
-    try:
-        allowed = checkpoint_safe_globals() + list(extra_safe_globals)
-        with torch.serialization.safe_globals(allowed):
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise UntrustedCheckpointError(
-            f'Refused to unpickle checkpoint {filename}: '
-            f'{_short_reason(error)}. mmmrhd loads checkpoints with '
-            'weights_only=True and only allows tensors and plain data. If '
-            f'you trust this file, set {TRUST_ENV_VAR}=1 (or pass '
-            'trusted=True to mmmrhd.utils.load_checkpoint_file) to load it '
-            'with weights_only=False, which can execute arbitrary '
-            'code.') from error
+        raise MissingCheckpointError(
+            f'checkpoint {filename} can not be found.')
+    if osp.getsize(filename) == 0:
+        raise UnreadableCheckpointError(
+            f'cannot read checkpoint {filename}: the file is empty')
+    return _torch_load(filename, filename, map_location, trusted,
+                       extra_safe_globals)
 
 
 def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
@@ -264,17 +340,56 @@ def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
     return load_checkpoint_file(filename, map_location=map_location)
 
 
-def _download(url: str, model_dir: str, progress: bool) -> str:
-    """Download ``url`` into ``model_dir`` unless it is cached there."""
+def cached_file_name(url: str) -> str:
+    """The cache file name of ``url``: a hash of the full URL + its name.
+
+    Two URLs that end in the same file name (``.../v1/model.pth`` and
+    ``.../v2/model.pth``) get different cache files.
+
+    Args:
+        url (str): The URL.
+
+    Returns:
+        str: ``<first 16 hex digits of sha256(url)>-<file name>``.
+    """
+    digest = hashlib.sha256(url.encode('utf-8')).hexdigest()[:16]
     name = osp.basename(urlparse(url).path)
-    if not name:
-        raise ValueError(f'cannot derive a file name from the URL {url}')
+    return f'{digest}-{name}' if name else digest
+
+
+def _download_and_load(url: str, model_dir: str, map_location: MapLocation,
+                       progress: bool) -> Any:
+    """Load ``url`` from the cache, or download, check, load and cache it.
+
+    The download goes to a temporary file in ``model_dir``; only a file that
+    loaded (weights-only, or trusted) is moved to its cache name, so a
+    refused or broken file is never cached.
+    """
     os.makedirs(model_dir, exist_ok=True)
-    cached_file = osp.join(model_dir, name)
-    if not osp.exists(cached_file):
-        print_log(f'Downloading {url} to {cached_file}', logger='current')
-        torch.hub.download_url_to_file(url, cached_file, progress=progress)
-    return cached_file
+    cached_file = osp.join(model_dir, cached_file_name(url))
+    if osp.exists(cached_file):
+        return load_checkpoint_file(cached_file, map_location=map_location)
+    print_log(f'Downloading {url} to {cached_file}', logger='current')
+    fd, tmp_file = tempfile.mkstemp(
+        prefix='.' + osp.basename(cached_file) + '.', dir=model_dir)
+    os.close(fd)
+    try:
+        torch.hub.download_url_to_file(url, tmp_file, progress=progress)
+        checkpoint = _torch_load_file_as(tmp_file, url, map_location)
+        os.replace(tmp_file, cached_file)
+    finally:
+        if osp.exists(tmp_file):
+            os.remove(tmp_file)
+    return checkpoint
+
+
+def _torch_load_file_as(path: str, name: str,
+                        map_location: MapLocation) -> Any:
+    """:func:`load_checkpoint_file` of ``path`` whose errors name ``name``."""
+    if osp.getsize(path) == 0:
+        raise UnreadableCheckpointError(
+            f'cannot read checkpoint {name}: the file is empty')
+    return _torch_load(path, name, map_location)
 
 
 def load_from_http(filename: str,
@@ -283,10 +398,12 @@ def load_from_http(filename: str,
                    progress: bool = False) -> Any:
     """MMEngine ``CheckpointLoader`` scheme for ``http://`` and ``https://``.
 
-    Rank 0 downloads first (into ``model_dir``, by default
-    ``<torch hub dir>/checkpoints`` as in MMEngine), the other ranks wait and
-    then read the cached file; everything is loaded by
-    :func:`load_checkpoint_file`.
+    The cache (``model_dir``, by default ``<torch hub dir>/checkpoints`` as
+    in MMEngine) is keyed by a hash of the full URL
+    (:func:`cached_file_name`), and a downloaded file is cached only after
+    it loaded. Rank 0 downloads first, the other ranks wait and then read the
+    cached file; everything is loaded weights-only (see
+    :func:`load_checkpoint_file`).
 
     Args:
         filename (str): The URL.
@@ -301,25 +418,131 @@ def load_from_http(filename: str,
         model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
     rank, world_size = get_dist_info()
     if rank == 0:
-        cached_file = _download(filename, model_dir, progress)
+        checkpoint = _download_and_load(filename, model_dir, map_location,
+                                        progress)
     if world_size > 1:
         barrier()
         if rank > 0:
-            cached_file = _download(filename, model_dir, progress)
-    return load_checkpoint_file(cached_file, map_location=map_location)
+            checkpoint = _download_and_load(filename, model_dir,
+                                            map_location, progress)
+    return checkpoint
+
+
+def _unknown_model(scheme: str, name: str, known: dict) -> CheckpointError:
+    return CheckpointError(
+        f'{scheme}{name} is not a known model name ({len(known)} are; see '
+        'the json files in mmengine/hub)')
+
+
+def load_from_openmmlab(filename: str,
+                        map_location: MapLocation = None) -> Any:
+    """``open-mmlab://`` / ``openmmlab://``: MMEngine's name resolution.
+
+    A name maps (``mmengine/hub/openmmlab.json`` or
+    ``$MMENGINE_HOME/open_mmlab.json``) to a URL, loaded by
+    :func:`load_from_http`, or to a file under the MMEngine home, loaded by
+    :func:`load_checkpoint_file`: weights-only in both cases.
+    """
+    prefix = 'open-mmlab://' if filename.startswith(
+        'open-mmlab://') else 'openmmlab://'
+    model_name = filename[len(prefix):]
+    deprecated = mmengine_checkpoint.get_deprecated_model_names()
+    if model_name in deprecated:
+        print_log(
+            f'{prefix}{model_name} is deprecated in favor of '
+            f'{prefix}{deprecated[model_name]}',
+            logger='current',
+            level=logging.WARNING)
+        model_name = deprecated[model_name]
+    model_urls = mmengine_checkpoint.get_external_models()
+    if model_name not in model_urls:
+        raise _unknown_model(prefix, model_name, model_urls)
+    model_url = model_urls[model_name]
+    if model_url.startswith(('http://', 'https://')):
+        return load_from_http(model_url, map_location=map_location)
+    return load_checkpoint_file(
+        osp.join(mmengine_checkpoint._get_mmengine_home(), model_url),
+        map_location=map_location)
+
+
+def load_from_torchvision(filename: str,
+                          map_location: MapLocation = None) -> Any:
+    """``torchvision://`` / ``modelzoo://``: torchvision's URL, weights-only.
+    """
+    prefix = 'modelzoo://' if filename.startswith(
+        'modelzoo://') else 'torchvision://'
+    model_name = filename[len(prefix):]
+    model_urls = mmengine_checkpoint.get_torchvision_models()
+    if model_name not in model_urls:
+        raise _unknown_model(prefix, model_name, model_urls)
+    return load_from_http(model_urls[model_name], map_location=map_location)
+
+
+def load_from_mmcls(filename: str, map_location: MapLocation = None) -> Any:
+    """``mmcls://``: MMPretrain's URL, weights-only, keys converted."""
+    model_name = filename[len('mmcls://'):]
+    model_urls = mmengine_checkpoint.get_mmcls_models()
+    if model_name not in model_urls:
+        raise _unknown_model('mmcls://', model_name, model_urls)
+    checkpoint = load_from_http(
+        model_urls[model_name], map_location=map_location)
+    return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
+
+
+def load_from_pavi(filename: str, map_location: MapLocation = None) -> Any:
+    """``pavi://``: download with pavi's modelcloud, load weights-only."""
+    try:
+        from pavi import modelcloud
+    except ImportError as error:
+        raise ImportError(
+            'Please install pavi to load checkpoint from modelcloud.'
+        ) from error
+    model = modelcloud.get(filename[len('pavi://'):])
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        downloaded_file = osp.join(tmp_dir, model.name)
+        model.download(downloaded_file)
+        return _torch_load_file_as(downloaded_file, filename, map_location)
+
+
+def load_from_ceph(filename: str,
+                   map_location: MapLocation = None,
+                   backend: str = 'petrel') -> Any:
+    """``s3://`` / ``petrel://``: read through the file backend, weights-only.
+    """
+    file_backend = mmengine_checkpoint.get_file_backend(
+        filename, backend_args={'backend': backend})
+    with io.BytesIO(file_backend.get(filename)) as buffer:
+        return _torch_load(buffer, filename, map_location)
+
+
+# prefixes -> loader; the prefixes are MMEngine 0.10.7's own
+# (mmengine/runner/checkpoint.py, ``@CheckpointLoader.register_scheme``).
+_SAFE_SCHEMES = (
+    ('', load_from_local),
+    (('http://', 'https://'), load_from_http),
+    ('pavi://', load_from_pavi),
+    ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'), load_from_ceph),
+    (('modelzoo://', 'torchvision://'), load_from_torchvision),
+    (('open-mmlab://', 'openmmlab://'), load_from_openmmlab),
+    ('mmcls://', load_from_mmcls),
+)
 
 
 def register_checkpoint_loaders() -> None:
-    """Make MMEngine's ``CheckpointLoader`` use the safe loaders.
+    """Make every MMEngine checkpoint scheme load weights-only.
 
-    Called on ``import mmmrhd``; calling it again is harmless. Other schemes
-    (``open-mmlab://``, ``torchvision://``, ``s3://`` ...) keep MMEngine's
-    loaders, which already get PyTorch's ``weights_only=True`` default.
+    Called on ``import mmmrhd``; calling it again is harmless. Each of
+    MMEngine's schemes (local, ``http(s)://``, ``open-mmlab://``,
+    ``openmmlab://``, ``torchvision://``, ``modelzoo://``, ``mmcls://``,
+    ``pavi://``, ``s3://``, ``petrel://``) gets a loader of this module, and
+    the same-named functions of :mod:`mmengine.runner.checkpoint` are
+    replaced too, so MMEngine code that calls them directly (e.g. its
+    ``load_from_openmmlab`` calling ``load_from_http``) is covered as well.
     """
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=load_from_http, force=True)
+    for prefixes, loader in _SAFE_SCHEMES:
+        CheckpointLoader.register_scheme(
+            prefixes=prefixes, loader=loader, force=True)
+        setattr(mmengine_checkpoint, loader.__name__, loader)
 
 
 register_checkpoint_loaders()

@@ -3,20 +3,87 @@
 
 The OpenMMLab command-line contract: a config path, ``--work-dir``,
 ``--cfg-options``, ``--launcher`` / ``--local-rank``; the config is loaded,
-the options are applied (command line > config > default) and a Runner (or
-the config's ``runner_type``) is built from it.
+the options are applied (command line > config > default) and the config's
+``runner_type`` (by default :class:`~mmmrhd.engine.runner.MRHDRunner`) is
+built from it.
+
+Errors of the user's input (:class:`~mmmrhd.utils.errors.UserError`: bad
+data, config, checkpoint) are printed by :func:`run_main` as one line,
+``error: <message>``, with exit status 2; ``--debug`` or ``MMMRHD_DEBUG=1``
+shows the full traceback instead.
 """
 import argparse
+import difflib
+import inspect
 import os
 import os.path as osp
-from typing import Callable, List, Optional
+import sys
+from typing import Any, Callable, List, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmmrhd.registry import RUNNERS
 from .dist import prepare_distributed
+from .errors import ConfigError, UserError
 from .setup_env import register_all_modules
+
+DEBUG_ENV_VAR = 'MMMRHD_DEBUG'
+# The runner the tools build when a config sets no ``runner_type``.
+DEFAULT_RUNNER = 'MRHDRunner'
+# Top-level config keys that MMEngine or mmmrhd read besides the Runner's
+# constructor arguments (those are added in :func:`known_top_level_keys`).
+_EXTRA_TOP_LEVEL_KEYS = ('runner_type', 'custom_imports', 'strict_load',
+                         'strategy', 'compile', 'default_scope', 'launcher')
+
+
+class CfgOptionsAction(DictAction):
+    """MMEngine's ``DictAction``; a value without ``=`` is a usage error."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item:
+                parser.error(f'argument {option_string}: expected KEY=VALUE, '
+                             f'got {item!r}')
+        super().__call__(parser, namespace, values, option_string)
+
+
+def known_top_level_keys() -> set:
+    """Top-level config keys that are meaningful without being in a config.
+
+    Returns:
+        set: The constructor arguments of MMEngine's ``Runner`` plus
+        ``runner_type``, ``custom_imports``, ``strict_load``, ...
+    """
+    params = set(inspect.signature(Runner.__init__).parameters) - {'self'}
+    return params | set(_EXTRA_TOP_LEVEL_KEYS)
+
+
+def check_cfg_options(cfg: Config, options: dict, config_path: str) -> None:
+    """Refuse ``--cfg-options`` whose top-level key is unknown.
+
+    A key is known when the config has it or MMEngine/mmmrhd read it
+    (:func:`known_top_level_keys`); a typo (``randomnes.seed=5``) would
+    otherwise be merged silently and have no effect.
+
+    Args:
+        cfg (Config): The loaded config.
+        options (dict): The parsed ``--cfg-options``.
+        config_path (str): For the message.
+
+    Raises:
+        ConfigError: Naming the key and the closest known ones.
+    """
+    known = set(cfg.keys()) | known_top_level_keys()
+    for key in options:
+        top = key.split('.')[0]
+        if top in known:
+            continue
+        close = difflib.get_close_matches(top, sorted(known), n=3)
+        hint = f'; did you mean {" or ".join(close)}?' if close else ''
+        raise ConfigError(
+            f'--cfg-options {key}: {top!r} is not a key of {config_path} nor '
+            f'a Runner setting{hint}')
 
 
 def add_launch_args(parser: argparse.ArgumentParser,
@@ -31,7 +98,7 @@ def add_launch_args(parser: argparse.ArgumentParser,
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help=f'override config entries, e.g. {cfg_options_example}; lists '
         'as key="[a,b]"')
     parser.add_argument(
@@ -41,6 +108,52 @@ def add_launch_args(parser: argparse.ArgumentParser,
         help='job launcher')
     # torch.distributed.launch passes --local_rank, torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_arg(parser)
+
+
+def add_debug_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug`` (read by :func:`run_main`)."""
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the full traceback of errors in the input (data, '
+        f'config, checkpoint) instead of one line; same as {DEBUG_ENV_VAR}=1')
+
+
+def debug_requested(argv: Optional[List[str]] = None) -> bool:
+    """Whether ``--debug`` is in ``argv`` or ``MMMRHD_DEBUG`` is set."""
+    argv = sys.argv[1:] if argv is None else argv
+    env = os.environ.get(DEBUG_ENV_VAR, '').strip().lower()
+    return '--debug' in argv or env in ('1', 'true', 'yes', 'on')
+
+
+def run_main(main: Callable[[Optional[List[str]]], Any],
+             argv: Optional[List[str]] = None) -> Any:
+    """Run a tool's ``main(argv)``; user errors become one line + exit 2.
+
+    Args:
+        main (Callable): The tool's entry point.
+        argv (list[str], optional): Defaults to ``sys.argv[1:]``.
+
+    Returns:
+        Any: What ``main`` returns.
+
+    Raises:
+        SystemExit: Status 2 after printing ``error: <message>`` to stderr
+            for a :class:`~mmmrhd.utils.errors.UserError`, unless debugging
+            is requested (then the exception propagates with its traceback).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return main(argv)
+    except UserError as error:
+        if debug_requested(argv):
+            raise
+        message = ' '.join(str(error).split()) or type(error).__name__
+        print(f'error: {message}', file=sys.stderr)
+        print(f'(run with --debug or {DEBUG_ENV_VAR}=1 for the traceback)',
+              file=sys.stderr)
+        sys.exit(2)
 
 
 def parse_tool_args(parser: argparse.ArgumentParser,
@@ -76,8 +189,12 @@ def apply_common_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     Returns:
         Config: The same, modified config.
+
+    Raises:
+        ConfigError: An unknown top-level key in ``--cfg-options``.
     """
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options, args.config)
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -103,11 +220,21 @@ def build_runner_from_args(
         merge_args (Callable): The tool's ``merge_args(cfg, args)``.
 
     Returns:
-        Runner: ``Runner.from_cfg(cfg)``, or ``RUNNERS.build(cfg)`` when the
-        config sets ``runner_type``.
+        Runner: ``RUNNERS.build(cfg)``; the runner type defaults to
+        :class:`~mmmrhd.engine.runner.MRHDRunner` (strict loading, atomic
+        checkpoints, safe resume).
+
+    Raises:
+        ConfigError: The config file cannot be parsed or imports a module
+            that does not exist.
     """
     register_all_modules(init_default_scope=False)
-    cfg = prepare_distributed(merge_args(Config.fromfile(args.config), args))
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
+    try:
+        cfg = Config.fromfile(args.config)
+    except (SyntaxError, ImportError) as error:
+        raise ConfigError(f'cannot load config {args.config}: '
+                          f'{type(error).__name__}: {error}') from error
+    cfg = prepare_distributed(merge_args(cfg, args))
+    if cfg.get('runner_type', None) is None:
+        cfg.runner_type = DEFAULT_RUNNER
     return RUNNERS.build(cfg)

@@ -23,6 +23,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from mmmrhd.registry import DATASETS, METRICS, MODELS
+from mmmrhd.utils.errors import ConfigError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO_ROOT, 'tools')
@@ -293,7 +294,7 @@ def test_train_amp(tool_train, cfg_files, monkeypatch):
     bad = _cfg(optim_wrapper=dict(type='MyWrapper', optimizer=dict()))
     with pytest.raises(ValueError, match='MyWrapper'):
         tool_train.merge_args(bad, args)
-    with pytest.raises(KeyError, match='optim_wrapper in c.py'):
+    with pytest.raises(ConfigError, match='optim_wrapper in c.py'):
         tool_train.merge_args(_cfg(optim_wrapper=None), args)
 
 
@@ -326,7 +327,7 @@ def test_test_args_and_dump(tool_test, cfg_files):
         type='Evaluator', metrics=[dict(type='A'), dump])
     no_dump = tool_test.merge_args(_cfg(), tool_test.parse_args(['t.py', 'c']))
     assert no_dump.test_evaluator == dict(type='CliToyMetric')
-    with pytest.raises(KeyError, match='test_evaluator'):
+    with pytest.raises(ConfigError, match='test_evaluator'):
         tool_test.merge_args(Config(dict()), args)
 
 

@@ -25,7 +25,8 @@ import mmmrhd  # noqa: F401  (registers the safe loaders)
 from mmmrhd.registry import DATASETS, HOOKS, METRICS, MODELS
 from mmmrhd.utils import (TRUST_ENV_VAR, UntrustedCheckpointError,
                           load_checkpoint_file)
-from mmmrhd.utils.checkpoint import load_from_http, load_from_local
+from mmmrhd.utils.checkpoint import (cached_file_name, load_from_http,
+                                     load_from_local)
 
 
 @DATASETS.register_module(force=True)
@@ -366,7 +367,9 @@ def test_http_loader(tmp_path, monkeypatch):
     try:
         ckpt = CheckpointLoader.load_checkpoint(f'{base}/good.pth')
         assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
-        assert osp.isfile(tmp_path / 'torch_home/hub/checkpoints/good.pth')
+        assert os.listdir(tmp_path / 'torch_home/hub/checkpoints') == [
+            cached_file_name(f'{base}/good.pth')
+        ]
         with pytest.raises(UntrustedCheckpointError, match='posix.system'):
             CheckpointLoader.load_checkpoint(f'{base}/evil.pth')
     finally:
