@@ -15,7 +15,9 @@ moment:
 2. ``last_checkpoint`` is rewritten atomically, after the checkpoint exists;
 3. only then are outdated checkpoints (``max_keep_ckpts``) and the previous
    best checkpoint deleted;
-4. the best checkpoint of each ``save_best`` metric is recorded in
+4. partial files of an interrupted save (``.<name>.<pid>.part``) are
+   deleted when training (re)starts;
+5. the best checkpoint of each ``save_best`` metric is recorded in
    ``<work_dir>/best_checkpoints.json`` (atomically, after it was saved):
    ``{metric: {"path": ..., "score": ...}}``. Scripts (``make demo``) pick
    the best checkpoint from there instead of by modification time.
@@ -25,7 +27,9 @@ name (``dict(type='CheckpointHook', ...)``); it is also registered as
 ``SafeCheckpointHook``.
 """
 import json
+import os
 import os.path as osp
+import re
 from typing import List, Optional
 
 from mmengine.dist import is_main_process
@@ -37,6 +41,8 @@ from mmmrhd.utils.atomic_io import fault_point, write_text_atomic
 __all__ = ['SafeCheckpointHook', 'BEST_RECORD']
 
 BEST_RECORD = 'best_checkpoints.json'
+# Temporary files of interrupted saves (mmmrhd.utils.atomic_io.temp_name).
+_PARTIAL = re.compile(r'^\..+\.\d+\.part$')
 
 
 class _DeferRemoval:
@@ -62,6 +68,20 @@ class SafeCheckpointHook(MMEngineCheckpointHook):
 
     Takes exactly the arguments of :class:`mmengine.hooks.CheckpointHook`.
     """
+
+    def before_train(self, runner) -> None:
+        """MMEngine's set-up, then delete partial files of killed saves."""
+        super().before_train(runner)
+        if not is_main_process():
+            return
+        for directory in {self.out_dir, runner.work_dir}:
+            if not osp.isdir(directory):
+                continue
+            for name in os.listdir(directory):
+                if _PARTIAL.match(name):
+                    runner.logger.info(
+                        f'Removing {name}, left by an interrupted save')
+                    os.remove(osp.join(directory, name))
 
     def _remove(self, paths: List[str], keep: List[Optional[str]]) -> None:
         """Delete ``paths`` (files or directories) except those in ``keep``.
