@@ -38,13 +38,15 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	touch $@
 
-# The demo data is generated into $(DEMO_DIR) on first use. The newest best
-# checkpoint of the run is tested; the dump is the official submission
+# The demo data is generated into $(DEMO_DIR) on first use. The best
+# checkpoint of the run, as recorded by its CheckpointHook in
+# best_checkpoints.json, is tested; the dump is the official submission
 # format, scored again by the standalone evaluator (metric table).
 demo: venv
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_WORK)
-	$(PY) tools/test.py $(DEMO_CFG) \
-	    "$$(ls -t $(DEMO_WORK)/best_MR-full-mAP_epoch_*.pth | head -n 1)" \
+	best="$$($(PY) tools/misc/best_checkpoint.py $(DEMO_WORK) \
+	    --metric MR-full-mAP)" && \
+	$(PY) tools/test.py $(DEMO_CFG) "$$best" \
 	    --work-dir $(DEMO_WORK) --dump $(DEMO_WORK)/val_preds.jsonl
 	$(PY) tools/eval_preds.py $(DEMO_WORK)/val_preds.jsonl \
 	    $(DEMO_DIR)/highlight_val_release.jsonl --dataset qvhighlights \

@@ -37,12 +37,52 @@ from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 
 from mmmrhd.registry import HOOKS
 from mmmrhd.utils.atomic_io import fault_point, write_text_atomic
+from mmmrhd.utils.errors import CheckpointError
 
-__all__ = ['SafeCheckpointHook', 'BEST_RECORD']
+__all__ = ['SafeCheckpointHook', 'BEST_RECORD', 'best_checkpoint']
 
 BEST_RECORD = 'best_checkpoints.json'
 # Temporary files of interrupted saves (mmmrhd.utils.atomic_io.temp_name).
 _PARTIAL = re.compile(r'^\..+\.\d+\.part$')
+
+
+def best_checkpoint(work_dir: str, metric: Optional[str] = None) -> str:
+    """The best checkpoint recorded in ``<work_dir>/best_checkpoints.json``.
+
+    Args:
+        work_dir (str): The training run's work dir.
+        metric (str, optional): The ``save_best`` metric; may be omitted
+            when only one was recorded.
+
+    Returns:
+        str: Path of the best checkpoint (it exists).
+
+    Raises:
+        CheckpointError: No record, an unknown metric, or a missing file.
+    """
+    record_file = osp.join(work_dir, BEST_RECORD)
+    if not osp.isfile(record_file):
+        raise CheckpointError(
+            f'no best checkpoint recorded in {work_dir} ({BEST_RECORD} is '
+            'missing; was the run trained with save_best?)')
+    with open(record_file, encoding='utf-8') as f:
+        record = json.load(f)
+    if metric is None:
+        if len(record) != 1:
+            raise CheckpointError(
+                f'{record_file} records several metrics '
+                f'({", ".join(record)}); name one')
+        metric = next(iter(record))
+    if metric not in record:
+        raise CheckpointError(
+            f'{record_file} has no best checkpoint for {metric!r} (it has '
+            f'{", ".join(record) or "none"})')
+    path = record[metric]['path']
+    if not osp.isfile(path):
+        raise CheckpointError(
+            f'the best {metric} checkpoint {path} recorded in {record_file} '
+            'does not exist')
+    return path
 
 
 class _DeferRemoval:

@@ -1,12 +1,13 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """The runner of the tools and strict checkpoint loading."""
 from .safe_runner import MRHDRunner, resume_candidates
-from .strict_load import (STRICT_LOAD_KEY, StrictPretrainedInit,
-                          default_strict_load, load_checked,
+from .strict_load import (STRICT_LOAD_KEY, StrictPretrainedInit, check_fit,
+                          default_strict_load, load_checked, load_into,
                           state_dict_mismatch, strict_load_default)
 
 __all__ = [
     'MRHDRunner', 'resume_candidates', 'STRICT_LOAD_KEY',
-    'StrictPretrainedInit', 'default_strict_load', 'load_checked',
+    'StrictPretrainedInit', 'check_fit', 'default_strict_load',
+    'load_checked', 'load_into',
     'state_dict_mismatch', 'strict_load_default'
 ]

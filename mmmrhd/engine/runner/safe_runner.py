@@ -37,7 +37,8 @@ from mmmrhd.utils.atomic_io import fault_point, replace_atomically, temp_name
 from mmmrhd.utils.checkpoint import (MissingCheckpointError,
                                      UnreadableCheckpointError)
 from mmmrhd.utils.errors import CheckpointError
-from .strict_load import STRICT_LOAD_KEY, default_strict_load, load_checked
+from .strict_load import (STRICT_LOAD_KEY, check_fit, default_strict_load,
+                          load_into)
 
 __all__ = ['MRHDRunner', 'resume_candidates']
 
@@ -121,12 +122,13 @@ class MRHDRunner(Runner):
         checkpoint = _load_checkpoint(filename, map_location=map_location)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model
-        # Check before the hooks (e.g. EMAHook) copy weights anywhere.
-        with default_strict_load(strict):
-            load_checked(
-                model, checkpoint, filename, strict=strict,
-                revise_keys=revise_keys)
+        # Check before the hooks (e.g. EMAHook) copy weights anywhere; load
+        # after them, as MMEngine does (EMAHook swaps the EMA and the raw
+        # weights of the checkpoint on resume).
+        check_fit(
+            model, checkpoint, filename, strict=strict, revise_keys=revise_keys)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        load_into(model, checkpoint, revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

@@ -31,7 +31,8 @@ from mmmrhd.utils.errors import CheckpointError
 
 __all__ = [
     'STRICT_LOAD_KEY', 'OPT_OUT_HINT', 'strict_load_default',
-    'default_strict_load', 'state_dict_mismatch', 'load_checked',
+    'default_strict_load', 'state_dict_mismatch', 'check_fit',
+    'load_checked', 'load_into',
     'StrictPretrainedInit'
 ]
 
@@ -167,21 +168,21 @@ def state_dict_mismatch(
     return StateDictMismatch(missing, unexpected, shapes, matched)
 
 
-def load_checked(model: nn.Module,
-                 checkpoint: Any,
-                 source: str,
-                 strict: Optional[bool] = None,
-                 revise_keys: Sequence[Tuple[str, str]] = _REVISE_KEYS,
-                 hint: str = OPT_OUT_HINT) -> None:
-    """Load ``checkpoint`` into ``model``; check the fit first.
+def check_fit(model: nn.Module,
+              checkpoint: Any,
+              source: str,
+              strict: Optional[bool] = None,
+              revise_keys: Sequence[Tuple[str, str]] = _REVISE_KEYS,
+              hint: str = OPT_OUT_HINT) -> None:
+    """Check that ``checkpoint`` fits ``model``; loads nothing.
 
     Args:
         model (nn.Module): The model (unwrapped).
         checkpoint (Any): A loaded checkpoint: a state dict, or a dict with a
             ``state_dict`` entry.
         source (str): Its file name / URL, for messages.
-        strict (bool, optional): Raise on any mismatch. None uses
-            :func:`strict_load_default`. Defaults to None.
+        strict (bool, optional): Raise on any mismatch (else log a warning).
+            None uses :func:`strict_load_default`. Defaults to None.
         revise_keys (Sequence[tuple]): Key substitutions, see
             :func:`state_dict_mismatch`.
         hint (str): How to opt out, appended to the strict error.
@@ -210,6 +211,27 @@ def load_checked(model: nn.Module,
             f'off): {mismatch.matched} weights loaded; {mismatch.describe()}',
             logger='current',
             level=logging.WARNING)
+
+
+def load_checked(model: nn.Module,
+                 checkpoint: Any,
+                 source: str,
+                 strict: Optional[bool] = None,
+                 revise_keys: Sequence[Tuple[str, str]] = _REVISE_KEYS,
+                 hint: str = OPT_OUT_HINT) -> None:
+    """:func:`check_fit`, then load ``checkpoint`` into ``model``.
+
+    Arguments and errors as in :func:`check_fit`; nothing is loaded when it
+    raises. Weights that do not fit (non-strict) are skipped.
+    """
+    check_fit(model, checkpoint, source, strict, revise_keys, hint)
+    load_into(model, checkpoint, revise_keys)
+
+
+def load_into(model: nn.Module,
+              checkpoint: Any,
+              revise_keys: Sequence[Tuple[str, str]] = _REVISE_KEYS) -> None:
+    """MMEngine's non-strict load, silent (:func:`check_fit` reported)."""
     _load_checkpoint_to_model(
         model,
         checkpoint,

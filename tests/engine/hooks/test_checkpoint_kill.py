@@ -11,6 +11,7 @@ resumed run must start from the newest complete checkpoint and end with
 exactly the weights of an uninterrupted run.
 """
 import glob
+import json
 import os
 import os.path as osp
 import re
@@ -26,7 +27,7 @@ from mmengine.model import BaseModel
 from torch import nn
 from torch.utils.data import Dataset
 
-from mmmrhd.engine.hooks import BEST_RECORD
+from mmmrhd.engine.hooks import BEST_RECORD, best_checkpoint
 from mmmrhd.engine.runner import MRHDRunner
 from mmmrhd.registry import DATASETS, HOOKS, METRICS, MODELS
 from mmmrhd.utils.atomic_io import FAULT_ENV_VAR
@@ -121,6 +122,8 @@ def _runner(work_dir: str, name: str, resume: bool = False) -> MRHDRunner:
                 save_best='mse',
                 rule='less')),
         custom_hooks=[
+            # EMAHook swaps EMA/raw weights in the checkpoint on resume
+            dict(type='EMAHook', momentum=0.2),
             dict(
                 type='RecordStartHook',
                 out_file=osp.join(work_dir, 'start_epoch.txt'))
@@ -181,7 +184,6 @@ def reference(tmp_path_factory):
 
 
 def test_uninterrupted_run_files(reference):
-    import json
     work_dir, _ = reference
     names = sorted(osp.basename(p) for p in glob.glob(f'{work_dir}/*.pth'))
     best = [n for n in names if n.startswith('best_')]
@@ -194,6 +196,13 @@ def test_uninterrupted_run_files(reference):
     assert record['mse']['path'] == osp.join(work_dir, best[0])
     assert isinstance(record['mse']['score'], float)
     assert not glob.glob(f'{work_dir}/.*.part')
+    # what `make demo` (tools/misc/best_checkpoint.py) reads
+    assert best_checkpoint(work_dir) == record['mse']['path']
+    assert best_checkpoint(work_dir, 'mse') == record['mse']['path']
+    with pytest.raises(CheckpointError, match="no best checkpoint for 'acc'"):
+        best_checkpoint(work_dir, 'acc')
+    with pytest.raises(CheckpointError, match='best_checkpoints.json is'):
+        best_checkpoint(osp.dirname(work_dir))
 
 
 # Per epoch the hook saves epoch_N (1), best_mse_epoch_N (2) and epoch_N
