@@ -19,7 +19,6 @@ from mmengine.device import get_device
 from mmmrhd.utils.cli import (add_launch_args, apply_common_args,
                               build_runner_from_args, parse_tool_args,
                               run_main)
-from mmmrhd.utils.errors import ConfigError
 
 # Devices on which mmengine's AmpOptimWrapper runs (it asserts otherwise).
 AMP_DEVICES = ('cuda', 'npu', 'mlu', 'musa')
@@ -80,9 +79,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     Raises:
         SystemExit: ``--amp`` on a machine without a supported GPU.
-        ConfigError: ``--amp`` without an ``optim_wrapper`` in the config
-            or with an unknown optim wrapper type, or ``--auto-scale-lr``
-            without ``auto_scale_lr.base_batch_size``.
+        KeyError: ``--amp`` without an ``optim_wrapper`` in the config.
+        ValueError: ``--amp`` with an unknown optim wrapper type, or
+            ``--auto-scale-lr`` without ``auto_scale_lr.base_batch_size``.
     """
     apply_common_args(cfg, args)
 
@@ -97,11 +96,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             sys.exit(f'error: --amp needs a GPU ({"/".join(AMP_DEVICES)}) '
                      f'but the available device is "{device}"; drop --amp.')
         if cfg.get('optim_wrapper', None) is None:
-            raise ConfigError(
-                f'--amp needs an optim_wrapper in {args.config}')
+            raise KeyError(f'--amp needs an optim_wrapper in {args.config}')
         wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ConfigError(
+            raise ValueError(
                 f'--amp only switches OptimWrapper to AmpOptimWrapper, but '
                 f'{args.config} uses optim_wrapper.type={wrapper_type!r}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -110,7 +108,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         scale_cfg = cfg.get('auto_scale_lr', None)
         if not scale_cfg or 'base_batch_size' not in scale_cfg:
-            raise ConfigError(
+            raise ValueError(
                 f'--auto-scale-lr needs auto_scale_lr=dict('
                 f'base_batch_size=...) in {args.config}')
         cfg.auto_scale_lr.enable = True

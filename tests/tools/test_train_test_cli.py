@@ -294,7 +294,7 @@ def test_train_amp(tool_train, cfg_files, monkeypatch):
     bad = _cfg(optim_wrapper=dict(type='MyWrapper', optimizer=dict()))
     with pytest.raises(ValueError, match='MyWrapper'):
         tool_train.merge_args(bad, args)
-    with pytest.raises(ConfigError, match='optim_wrapper in c.py'):
+    with pytest.raises(KeyError, match='optim_wrapper in c.py'):
         tool_train.merge_args(_cfg(optim_wrapper=None), args)
 
 
