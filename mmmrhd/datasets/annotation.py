@@ -27,7 +27,8 @@ __all__ = [
 
 
 def load_jsonl_records(path: str,
-                       backend_args: Optional[dict] = None
+                       backend_args: Optional[dict] = None,
+                       problems: Optional[List[str]] = None
                        ) -> List[Tuple[int, dict]]:
     """Read a jsonl annotation file.
 
@@ -37,6 +38,8 @@ def load_jsonl_records(path: str,
     Args:
         path (str): The annotation file.
         backend_args (dict, optional): MMEngine file backend arguments.
+        problems (list[str], optional): If given, a bad line is appended
+            here (its message) and skipped instead of raised.
 
     Returns:
         list[tuple[int, dict]]: ``(line number, record)`` pairs, in file
@@ -52,17 +55,26 @@ def load_jsonl_records(path: str,
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f'{path}:{lineno}: malformed JSON line '
-                            f'({exc.msg} at column {exc.colno})') from None
-        if not isinstance(record, dict):
-            raise DataTypeError(f'{path}:{lineno}: expected a JSON object, '
-                                f'got {type(record).__name__}')
-        records.append((lineno, record))
-    if not records:
+            records.append((lineno, _parse_line(line, path, lineno)))
+        except DataError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
+    if not records and not problems:
         raise DataError(f'{path}: the annotation file holds no record')
     return records
+
+
+def _parse_line(line: str, path: str, lineno: int) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f'{path}:{lineno}: malformed JSON line '
+                        f'({exc.msg} at column {exc.colno})') from None
+    if not isinstance(record, dict):
+        raise DataTypeError(f'{path}:{lineno}: expected a JSON object, got '
+                            f'{type(record).__name__}')
+    return record
 
 
 def decode_utf8(data: bytes, path: str) -> str:
