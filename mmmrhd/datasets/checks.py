@@ -34,14 +34,15 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from mmmrhd.registry import DATASETS, build_part
-from mmmrhd.utils.errors import ConfigError, UserError
+from mmmrhd.utils.errors import ConfigError, DataError, UserError
 from .feature_rules import (FeatureFile, pipeline_feature_files,
                             too_short_message)
 from .transforms.feature_io import prepare_feature_array, read_feature_array
 
 __all__ = [
     'DataCheckResult', 'check_dataset', 'check_model_dims',
-    'build_split_dataset', 'check_config_data', 'SPLITS'
+    'build_split_dataset', 'check_config_data', 'check_training_data',
+    'SPLITS'
 ]
 
 #: Split name -> the config's dataloader key.
@@ -237,12 +238,13 @@ def build_split_dataset(cfg: Config, split: str):
 def check_config_data(cfg: Config,
                       splits: Sequence[str],
                       progress: bool = True,
-                      out=sys.stdout) -> int:
+                      out=None) -> int:
     """Check the datasets of ``splits`` of a config; print a report.
 
-    Each distinct dataset (same annotation file, features and pipeline) is
-    checked once. The report lists every problem, one per line, then a
-    summary per split.
+    Each distinct dataset config is checked once, and a problem found in
+    several splits (e.g. val and test on one annotation file) is listed
+    once. The report lists every problem, one per line, then a summary per
+    split.
 
     Args:
         cfg (Config): The config (``--cfg-options`` applied).
@@ -250,12 +252,14 @@ def check_config_data(cfg: Config,
             the config has.
         progress (bool): Progress bars on stderr (only if it is a
             terminal).
-        out: Where the report goes.
+        out: Where the report goes (default ``sys.stdout``).
 
     Returns:
-        int: The total number of problems.
+        int: The number of distinct problems.
     """
-    total, done = 0, {}
+    out = out or sys.stdout
+    done: Dict[str, str] = {}
+    seen: set = set()
     for split in splits:
         dataset = build_split_dataset(cfg, split)
         key = repr(cfg[SPLITS[split]]['dataset'])
@@ -269,11 +273,33 @@ def check_config_data(cfg: Config,
             dataset, progress=progress and sys.stderr.isatty())
         problems = result.problems + check_model_dims(
             cfg.get('model', None), result.input_dims)
-        for problem in problems:
+        new = [p for p in dict.fromkeys(problems) if p not in seen]
+        for problem in new:
             print(f'  {problem}', file=out)
+        seen.update(new)
         dims = ', '.join(f'{k} {v}' for k, v in result.input_dims.items())
+        repeated = len(problems) - len(new)
         print(f'[{split}] {result.num_records} records, {result.num_files} '
               f'feature files' + (f', input widths {dims}' if dims else '')
-              + f': {len(problems) or "no"} problem(s)', file=out)
-        total += len(problems)
-    return total
+              + f': {len(problems) or "no"} problem(s)'
+              + (f' ({repeated} listed above)' if repeated else ''),
+              file=out, flush=True)
+    return len(seen)
+
+
+def check_training_data(cfg: Config, out=None) -> None:
+    """``tools/train.py --check-data``: check the train and val splits.
+
+    Args:
+        cfg (Config): The training config (options applied; without a
+            ``val_dataloader`` after ``--no-validate``).
+        out: Where the report goes (default ``sys.stdout``).
+
+    Raises:
+        DataError: If any problem was found (they are listed in the report).
+    """
+    splits = [s for s in ('train', 'val') if cfg.get(SPLITS[s], None)]
+    problems = check_config_data(cfg, splits, out=out)
+    if problems:
+        raise DataError(f'--check-data found {problems} data problem(s), '
+                        'listed above; fix them before training')
