@@ -51,19 +51,16 @@ SPLITS = dict(
 
 
 class DataCheckResult(NamedTuple):
-    """What :func:`check_dataset` found.
+    """What :func:`check_dataset` found."""
 
-    Attributes:
-        problems (list[str]): One line per problem, empty if all is well.
-        num_records (int): Valid annotation records.
-        num_files (int): Distinct feature files checked.
-        input_dims (dict): ``'video'`` / ``'text'`` -> channels of a
-            sample after the whole pipeline (absent if no sample could be
-            loaded).
-    """
+    #: One line per problem; empty if all is well.
     problems: List[str]
+    #: Valid annotation records.
     num_records: int
+    #: Distinct feature files checked.
     num_files: int
+    #: ``'video'`` / ``'text'`` -> channels of a sample after the whole
+    #: pipeline (empty if no sample could be loaded).
     input_dims: Dict[str, int]
 
 

@@ -35,22 +35,19 @@ _EPS = 1e-6
 
 
 class FeatureFile(NamedTuple):
-    """One feature file that a loading transform reads for a sample.
+    """One feature file that a loading transform reads for a sample."""
 
-    Attributes:
-        group (str): The stream the file belongs to: its directory joined
-            with the file-name template (e.g.
-            ``'data/qvh/slowfast_features/{vid}.npz'``). All files of one
-            group must have the same width.
-        path (str): The file.
-        kind (str): ``'video'`` or ``'text'``.
-        key (str, optional): Array name inside an ``.npz`` archive.
-        max_len (int, optional): Rows the transform keeps.
-    """
+    #: The stream the file belongs to: its directory joined with the
+    #: file-name template (e.g. ``'data/qvh/slowfast_features/{vid}.npz'``).
+    #: All files of one group must have the same width.
     group: str
+    #: The file.
     path: str
+    #: ``'video'`` or ``'text'``.
     kind: str
+    #: Array name inside an ``.npz`` archive (None for ``.npy``).
     key: Optional[str]
+    #: Rows the transform keeps (None = all).
     max_len: Optional[int]
 
 
