@@ -44,15 +44,15 @@ def test_short_feature_file_at_test_time_is_an_error(factory):
     rec = factory.record(qid=1, vid='a', duration=150,
                          windows=[(100, 150)], clip_ids=[50, 74],
                          scores=[(1, 1, 1), (2, 2, 2)])
-    factory.video('a', dict(sf=75, clip=40))  # the CLIP file is truncated
+    factory.video('a', dict(sf=40, clip=40))  # both truncated at 80 s
     factory.text(1)
     ds = build(factory, [rec], test_mode=True)
-    assert ds.get_data_info(0)['min_num_clips'] == 74
     with pytest.raises(DataError, match=(
-            r"^video feature file .*clip/a\.npz has 40 clips \(80 s at "
+            r"^video feature file .*sf/a\.npz has 40 clips \(80 s at "
             r"clip_len 2\), but qid 1 \(vid 'a'\) is annotated up to 150 s, "
             r'which needs at least 74 clips; the file is truncated')):
         ds[0]
+    assert ds.get_data_info(0)['min_num_clips'] == 74
 
 
 def test_one_missing_last_clip_is_tolerated(factory):
