@@ -37,7 +37,7 @@ from mmmrhd.registry import DATASETS, build_part
 from mmmrhd.utils.errors import ConfigError, DataError, UserError
 from .feature_rules import (FeatureFile, pipeline_feature_files,
                             too_short_message)
-from .transforms.feature_io import prepare_feature_array, read_feature_array
+from .transforms.feature_io import check_feature_array, read_feature_array
 
 __all__ = [
     'DataCheckResult', 'check_dataset', 'check_model_dims',
@@ -80,7 +80,7 @@ def _check_files(files: Dict[str, FeatureFile],
             if (file.kind == 'video'
                     and array.shape[0] < info.get('min_num_clips', 0)):
                 problems.append(too_short_message(path, array.shape[0], info))
-            prepare_feature_array(array, file.max_len, path, what)
+            check_feature_array(array, file.max_len, f'{what} file {path}')
             shapes[path] = array.shape
         except UserError as exc:
             needed = users[path]

@@ -16,8 +16,9 @@ from ..data_errors import (DataError, DataFileNotFoundError, DataKeyError,
                            DataOSError)
 
 __all__ = [
-    'check_template', 'read_feature_array', 'prepare_feature_array',
-    'load_feature_array', 'WidthRecord', 'l2_normalize', 'concat_streams'
+    'check_template', 'read_feature_array', 'as_feature_matrix',
+    'check_feature_array', 'load_feature_array', 'WidthRecord',
+    'l2_normalize', 'concat_streams'
 ]
 
 _EXTENSIONS = ('.npz', '.npy')
@@ -102,17 +103,7 @@ def read_feature_array(path: str, key: Optional[str],
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DataOSError(f'cannot read {what} file {path}: not a valid '
                           f'{kind}, truncated or corrupt ({exc})') from None
-    if not isinstance(array, np.ndarray) or not (
-            np.issubdtype(array.dtype, np.floating)
-            or np.issubdtype(array.dtype, np.integer)):
-        raise DataError(f'{what} file {path}: expected a numeric array, got '
-                        f'dtype {getattr(array, "dtype", type(array))}')
-    if array.ndim == 1:
-        array = array[None]
-    if array.ndim != 2:
-        raise DataError(f'{what} file {path}: expected a (length, dim) '
-                        f'array, got shape {array.shape}')
-    return array
+    return as_feature_matrix(array, f'{what} file {path}')
 
 
 def _is_npy(path: str) -> bool:
@@ -120,31 +111,61 @@ def _is_npy(path: str) -> bool:
         return f.read(6) == b'\x93NUMPY'
 
 
-def prepare_feature_array(array: np.ndarray, max_len: Optional[int],
-                          path: str, what: str) -> np.ndarray:
-    """Keep the first ``max_len`` rows, cast to float32, check the values.
+def as_feature_matrix(array, name: str) -> np.ndarray:
+    """Check that ``array`` is a numeric ``(L, D)`` array (``(D,)`` -> 1 row).
 
     Args:
-        array (np.ndarray): ``(L, D)`` from :func:`read_feature_array`.
+        array: What was read.
+        name (str): What and where, for messages (e.g. ``'video feature
+            file x.npz'``).
+
+    Returns:
+        np.ndarray: The array as stored, 2-D.
+
+    Raises:
+        DataError: Naming ``name``: not numeric or not 1-/2-D.
+    """
+    if not isinstance(array, np.ndarray) or not (
+            np.issubdtype(array.dtype, np.floating)
+            or np.issubdtype(array.dtype, np.integer)):
+        raise DataError(f'{name}: expected a numeric array, got dtype '
+                        f'{getattr(array, "dtype", type(array))}')
+    if array.ndim == 1:
+        array = array[None]
+    if array.ndim != 2:
+        raise DataError(f'{name}: expected a (length, dim) array, got shape '
+                        f'{array.shape}')
+    return array
+
+
+def check_feature_array(array: np.ndarray, max_len: Optional[int],
+                        name: str) -> np.ndarray:
+    """Check one feature array, keep ``max_len`` rows, cast to float32.
+
+    The part of :func:`load_feature_array` after reading the file, also for
+    features that never were a file (the inferencer).
+
+    Args:
+        array (np.ndarray): ``(L, D)`` features, or ``(D,)`` for one row.
         max_len (int, optional): Keep at most this many rows (official
             ``[:max_v_l]`` / ``[:max_q_l]``). None keeps all.
-        path (str): The file (for messages).
-        what (str): Description for messages.
+        name (str): What and where, for messages (e.g. ``'video feature
+            file x.npz'``).
 
     Returns:
         np.ndarray: float32 ``(min(L, max_len), D)``, non-empty, finite
         (rows cut by ``max_len`` are not checked: they are never used).
 
     Raises:
-        DataError: Naming ``path``: no rows or columns, or NaN/inf values.
+        DataError: Naming ``name``: not a numeric 1-/2-D array, no rows or
+            columns, or NaN/inf values.
     """
-    array = array[:max_len].astype(np.float32)
+    array = as_feature_matrix(array, name)[:max_len].astype(np.float32)
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise DataError(f'{what} file {path} is empty (shape '
-                        f'{array.shape})')
+        raise DataError(f'{name} is empty (shape {array.shape})')
     if not np.isfinite(array).all():
         rows = np.unique(np.nonzero(~np.isfinite(array))[0])
-        raise DataError(f'{what} file {path} has NaN/inf values in rows '
+        raise DataError(f'{name} has NaN/inf values in rows '
                         f'{rows[:10].tolist()}')
     return array
 
@@ -153,7 +174,7 @@ def load_feature_array(path: str, key: Optional[str],
                        max_len: Optional[int], what: str) -> np.ndarray:
     """Read one feature array, keep its first ``max_len`` rows, cast to f32.
 
-    :func:`read_feature_array` then :func:`prepare_feature_array`.
+    :func:`read_feature_array` then :func:`check_feature_array`.
 
     Args:
         path (str): An ``.npz`` (read ``key``) or ``.npy`` file.
@@ -166,8 +187,8 @@ def load_feature_array(path: str, key: Optional[str],
         np.ndarray: float32 ``(L, D)`` (a 1-D ``(D,)`` array, e.g. a pooled
         text feature, becomes ``(1, D)``), finite, with ``L >= 1``.
     """
-    return prepare_feature_array(
-        read_feature_array(path, key, what), max_len, path, what)
+    return check_feature_array(
+        read_feature_array(path, key, what), max_len, f'{what} file {path}')
 
 
 class WidthRecord:

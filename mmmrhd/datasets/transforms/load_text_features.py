@@ -1,15 +1,15 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Load pre-extracted token features of a query."""
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
+import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmmrhd.registry import TRANSFORMS
 from ..feature_rules import FeatureFile
-from .feature_io import (WidthRecord, check_template, concat_streams,
-                         l2_normalize, prepare_feature_array,
-                         read_feature_array)
+from .feature_io import (WidthRecord, check_feature_array, check_template,
+                         concat_streams, l2_normalize, read_feature_array)
 
 __all__ = ['LoadTextFeatures']
 
@@ -84,20 +84,39 @@ class LoadTextFeatures(BaseTransform):
     def transform(self, results: Dict) -> Dict:
         """Add ``text_feat`` to ``results``."""
         files = self.feature_files(results)
-        streams = []
+        feats = []
         for file in files:
             array = read_feature_array(file.path, self.key, 'text feature')
-            feat = prepare_feature_array(array, self.max_len, file.path,
-                                         'text feature')
+            feat = check_feature_array(array, self.max_len,
+                                       f'text feature file {file.path}')
             self._widths.check(file.group, file.path, feat.shape[1],
                                'text feature')
-            streams.append(
-                l2_normalize(feat, self.eps) if self.normalize else feat)
-        results['text_feat'] = concat_streams(streams,
-                                              [f.path for f in files],
-                                              self.length_tolerance,
-                                              'text feature')
+            feats.append(feat)
+        results['text_feat'] = self.merge_streams(feats,
+                                                  [f.path for f in files])
         return results
+
+    def merge_streams(self, feats: Sequence[np.ndarray],
+                      names: Sequence[str]) -> np.ndarray:
+        """L2-normalise each text stream, cut to the shortest, concatenate.
+
+        Public so that an inferencer can turn token features held in memory
+        into model input with the very code of this loader.
+
+        Args:
+            feats (Sequence[np.ndarray]): float32 ``(T_i, D_i)`` arrays, at
+                most ``max_len`` tokens each.
+            names (Sequence[str]): One name per stream, for messages.
+
+        Returns:
+            np.ndarray: ``(min T_i, sum D_i)``.
+        """
+        streams = [
+            l2_normalize(feat, self.eps) if self.normalize else feat
+            for feat in feats
+        ]
+        return concat_streams(streams, names, self.length_tolerance,
+                              'text feature')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(file_template='

@@ -9,9 +9,8 @@ from mmcv.transforms import BaseTransform
 from mmmrhd.registry import TRANSFORMS
 from ..data_errors import DataError
 from ..feature_rules import FeatureFile, too_short_message
-from .feature_io import (WidthRecord, check_template, concat_streams,
-                         l2_normalize, prepare_feature_array,
-                         read_feature_array)
+from .feature_io import (WidthRecord, check_feature_array, check_template,
+                         concat_streams, l2_normalize, read_feature_array)
 
 __all__ = ['LoadVideoFeatures']
 
@@ -105,30 +104,49 @@ class LoadVideoFeatures(BaseTransform):
         if array.shape[0] < results.get('min_num_clips', 0):
             raise DataError(too_short_message(file.path, array.shape[0],
                                               results))
-        array = prepare_feature_array(array, self.max_len, file.path,
-                                      'video feature')
+        array = check_feature_array(array, self.max_len,
+                                    f'video feature file {file.path}')
         self._widths.check(file.group, file.path, array.shape[1],
                            'video feature')
         return array
 
-    def _load_stream(self, files: List[FeatureFile],
-                     results: Dict) -> np.ndarray:
-        parts = [self._load_file(f, results) for f in files]
-        stream = concat_streams(parts, [f.path for f in files],
-                                self.length_tolerance, 'video feature')
+    def merge_stream(self, parts: Sequence[np.ndarray],
+                     names: Sequence[str]) -> np.ndarray:
+        """Step 2 for one stream: join its file parts, L2-normalise.
+
+        Public so that an inferencer can turn features held in memory into
+        model input with the very code of this loader.
+
+        Args:
+            parts (Sequence[np.ndarray]): float32 ``(L, D_i)`` arrays (one
+                per file of the stream).
+            names (Sequence[str]): One name per part, for messages.
+
+        Returns:
+            np.ndarray: ``(L, sum D_i)``.
+        """
+        stream = concat_streams(parts, names, self.length_tolerance,
+                                'video feature')
         return l2_normalize(stream, self.eps) if self.normalize else stream
+
+    def merge_streams(self, streams: Sequence[np.ndarray],
+                      names: Sequence[str]) -> np.ndarray:
+        """Cut the normalised streams to the shortest and concatenate."""
+        return concat_streams(streams, names, self.length_tolerance,
+                              'video feature')
 
     def transform(self, results: Dict) -> Dict:
         """Add ``video_feat`` and ``num_clips`` to ``results``."""
         files = self.feature_files(results)
         per_dir = len(self.file_templates)
-        streams = [
-            self._load_stream(files[i:i + per_dir], results)
-            for i in range(0, len(files), per_dir)
-        ]
-        video_feat = concat_streams(streams,
-                                    [f.path for f in files[::per_dir]],
-                                    self.length_tolerance, 'video feature')
+        streams = []
+        for i in range(0, len(files), per_dir):
+            stream_files = files[i:i + per_dir]
+            parts = [self._load_file(f, results) for f in stream_files]
+            streams.append(
+                self.merge_stream(parts, [f.path for f in stream_files]))
+        video_feat = self.merge_streams(streams,
+                                        [f.path for f in files[::per_dir]])
         results['video_feat'] = video_feat
         results['num_clips'] = int(video_feat.shape[0])
         return results
