@@ -62,6 +62,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--deterministic',
         action='store_true',
         help='make cuDNN deterministic (slower)')
+    parser.add_argument(
+        '--check-data',
+        action='store_true',
+        help='first check every annotation and feature file of the train '
+        'and val splits (as tools/misc/check_dataset.py); stop if any is bad')
     add_launch_args(parser,
                     'train_cfg.max_epochs=10 optim_wrapper.optimizer.lr=2e-4')
     return parse_tool_args(parser, argv)
@@ -82,6 +87,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         KeyError: ``--amp`` without an ``optim_wrapper`` in the config.
         ValueError: ``--amp`` with an unknown optim wrapper type, or
             ``--auto-scale-lr`` without ``auto_scale_lr.base_batch_size``.
+        DataError: ``--check-data`` found bad data.
     """
     apply_common_args(cfg, args)
 
@@ -128,6 +134,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.deterministic:
         randomness['deterministic'] = True
     cfg.randomness = randomness
+    if args.check_data:
+        from mmmrhd.datasets.checks import check_training_data
+        check_training_data(cfg)
     return cfg
 
 

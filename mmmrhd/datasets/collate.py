@@ -19,6 +19,7 @@ from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from torch import Tensor
 
 from mmmrhd.registry import FUNCTIONS
+from .data_errors import DataError
 
 
 def pad_sequences(seqs: Sequence[Tensor],
@@ -54,6 +55,27 @@ def pad_sequences(seqs: Sequence[Tensor],
     return padded, mask
 
 
+def _pad_inputs(data_batch: Sequence[Dict[str, Any]],
+                key: str) -> Tuple[Tensor, Tensor]:
+    """:func:`pad_sequences` of one input; a width mismatch names samples."""
+    seqs = [d['inputs'][key] for d in data_batch]
+    try:
+        return pad_sequences(seqs)
+    except ValueError:
+        width = seqs[0].shape[1:]
+        odd = next(i for i, s in enumerate(seqs) if s.shape[1:] != width)
+
+        def name(i: int) -> str:
+            ds = data_batch[i].get('data_samples') or {}
+            return (f'qid {ds.get("qid")!r} (vid {ds.get("vid")!r}) with '
+                    f'{key} of shape {tuple(seqs[i].shape)}')
+
+        raise DataError(
+            f'cannot batch {name(odd)} with {name(0)}: the feature files of '
+            'these samples differ in width (find all such files with '
+            'tools/misc/check_dataset.py)') from None
+
+
 @FUNCTIONS.register_module()
 def mrhd_collate(data_batch: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Collate packed MR/HD samples into a padded batch.
@@ -66,10 +88,8 @@ def mrhd_collate(data_batch: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         (B, L), ``text_feat`` (B, T, Dt), ``text_mask`` (B, T), all float32
         (masks: 1 = valid); ``data_samples``: the list of per-sample dicts.
     """
-    video_feat, video_mask = pad_sequences(
-        [d['inputs']['video_feat'] for d in data_batch])
-    text_feat, text_mask = pad_sequences(
-        [d['inputs']['text_feat'] for d in data_batch])
+    video_feat, video_mask = _pad_inputs(data_batch, 'video_feat')
+    text_feat, text_mask = _pad_inputs(data_batch, 'text_feat')
     return dict(
         inputs=dict(
             video_feat=video_feat,

@@ -1,16 +1,19 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Generic moment retrieval / highlight detection dataset (jsonl schema)."""
 import copy
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import join_path
 from mmengine.utils import is_abs
 
 from mmmrhd.registry import DATASETS, TRANSFORMS, build_part
+from mmmrhd.utils.errors import ConfigError, UserError
 from .annotation import (check_clip_ids, check_id, check_number,
                          check_score_matrix, check_str, check_windows,
-                         load_jsonl_records, require_field)
+                         load_jsonl_records, qid_key, require_field)
+from .data_errors import DataError, DataKeyError
+from .feature_rules import missing_feature_files, required_num_clips
 
 __all__ = ['MRHDDataset']
 
@@ -21,8 +24,9 @@ class MRHDDataset(BaseDataset):
 
     One jsonl line per query (see ``docs/en/user_guides/dataset_prepare.md``):
 
-    * always: ``qid`` (int or str, unique), ``query`` (str), ``vid`` (str),
-      ``duration`` (seconds, > 0);
+    * always: ``qid`` (int or str, unique: ``600`` and ``"600"`` are the
+      same qid, since both name the feature file ``qid600.npz``),
+      ``query`` (str), ``vid`` (str), ``duration`` (seconds, > 0);
     * moment retrieval (``with_mr``): ``relevant_windows`` ``[[start, end],
       ...]`` in seconds, inside ``[0, duration]`` up to ``window_tol``;
     * highlight detection (``with_hd``): ``relevant_clip_ids`` (unique clip
@@ -30,10 +34,13 @@ class MRHDDataset(BaseDataset):
       ``saliency_scores`` (one list of per-annotator scores per clip, every
       score inside ``score_range``).
 
-    Every record is checked when the dataset is built; an error names the
-    file, the line and the field. Ground truth is optional only with
-    ``test_mode=True`` (e.g. the QVHighlights test release); where present
-    it is always checked.
+    Every record is checked when the dataset is built; an error (a
+    :class:`~mmmrhd.utils.errors.DataError`) names the file, the line and
+    the field. Ground truth is optional only with ``test_mode=True`` (e.g.
+    the QVHighlights test release); where present it is always checked.
+    Then every feature file the pipeline's loading transforms will read is
+    checked to exist (one ``stat`` per file); the contents are checked as
+    they are loaded, or all up front by ``tools/misc/check_dataset.py``.
 
     Each data info (the pipeline input) holds ``qid``, ``query``, ``vid``,
     ``duration`` (float seconds), ``clip_len``, ``ann`` (the record exactly as
@@ -41,7 +48,9 @@ class MRHDDataset(BaseDataset):
     concatenated in this order), ``text_feat_dirs`` (likewise) and, when
     ground truth exists, ``gt_windows`` (float32 ``(n, 2)`` seconds; MR) and
     ``saliency_clip_ids`` (int64 ``(K,)``) + ``saliency_agg`` (float64
-    ``(K,)``, the per-clip score summed over annotators; HD).
+    ``(K,)``, the per-clip score summed over annotators; HD), and
+    ``min_num_clips``: the fewest rows a video feature file may have (see
+    ``feat_len_slack``; 0 without ground truth).
 
     Args:
         ann_file (str): The jsonl annotation file (relative to ``data_root``
@@ -60,6 +69,15 @@ class MRHDDataset(BaseDataset):
             ``[0, duration]``. Defaults to 0.1.
         score_range (Sequence[float]): Inclusive bounds of one annotator's
             saliency score (QVHighlights: 0 = Very Bad .. 4 = Very Good).
+        feat_len_slack (int, optional): Clips at the end of the annotated
+            extent (latest window end / relevant clip) that a video feature
+            file may lack; a shorter file is a
+            :class:`~mmmrhd.utils.errors.DataError` when it is loaded.
+            Defaults to 1 (the last, possibly partial clip; official
+            QVHighlights semantics, see
+            :mod:`mmmrhd.datasets.feature_rules`). None disables the check.
+        check_feature_files (bool): Check at build time that every feature
+            file exists (cheap). Defaults to True.
         backend_args (dict, optional): MMEngine file backend arguments for
             reading ``ann_file``.
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments
@@ -77,19 +95,28 @@ class MRHDDataset(BaseDataset):
                  with_hd: bool = True,
                  window_tol: float = 0.1,
                  score_range: Sequence[float] = (0, 4),
+                 feat_len_slack: Optional[int] = 1,
+                 check_feature_files: bool = True,
                  backend_args: Optional[dict] = None,
                  **kwargs) -> None:
         if not with_mr and not with_hd:
-            raise ValueError(f'{type(self).__name__}: with_mr and with_hd are '
-                             'both False; enable at least one task')
+            raise ConfigError(f'{type(self).__name__}: with_mr and with_hd '
+                              'are both False; enable at least one task')
         if clip_len <= 0:
-            raise ValueError(f'clip_len must be positive, got {clip_len}')
+            raise ConfigError(f'clip_len must be positive, got {clip_len}')
         if len(score_range) != 2 or score_range[0] > score_range[1]:
-            raise ValueError('score_range must be (low, high) with low <= '
-                             f'high, got {score_range!r}')
+            raise ConfigError('score_range must be (low, high) with low <= '
+                              f'high, got {score_range!r}')
         if data_prefix is None:
-            raise ValueError(f'{type(self).__name__} needs data_prefix='
-                             "dict(video=..., text=...)")
+            raise ConfigError(f'{type(self).__name__} needs data_prefix='
+                              "dict(video=..., text=...)")
+        if feat_len_slack is not None and feat_len_slack < 0:
+            raise ConfigError('feat_len_slack must be >= 0 or None, got '
+                              f'{feat_len_slack}')
+        self.feat_len_slack = feat_len_slack
+        self.check_feature_files = check_feature_files
+        # Set by collect_problems(): record errors are listed, not raised.
+        self._problems: Optional[List[str]] = None
         self.clip_len = float(clip_len)
         self.with_mr = with_mr
         self.with_hd = with_hd
@@ -138,19 +165,73 @@ class MRHDDataset(BaseDataset):
         self.data_prefix = joined
 
     def load_data_list(self) -> List[dict]:
-        """Read and check every record of ``ann_file``."""
+        """Read and check every record of ``ann_file``.
+
+        Two records whose qids have the same string form (``600`` and
+        ``"600"``) are duplicates: they name the same feature file.
+        """
         data_list = []
-        first_line: Dict[Any, int] = {}
-        for lineno, record in load_jsonl_records(self.ann_file,
-                                                 self.backend_args):
+        first_line: Dict[str, int] = {}
+        for lineno, record in load_jsonl_records(
+                self.ann_file, self.backend_args, self._problems):
             where = f'{self.ann_file}:{lineno}'
-            info = self.parse_record(record, where)
-            qid = info['qid']
-            if qid in first_line:
-                raise ValueError(f'{where}: duplicate qid {qid!r} (first at '
-                                 f'line {first_line[qid]})')
-            first_line[qid] = lineno
+            try:
+                info = self.parse_record(record, where)
+                key = qid_key(info['qid'])
+                if key in first_line:
+                    raise DataError(
+                        f'{where}: duplicate qid {info["qid"]!r} (first at '
+                        f'line {first_line[key]}; qids are compared as '
+                        f'strings, so 600 and "600" are the same)')
+            except UserError as exc:
+                if self._problems is None:
+                    raise
+                self._problems.append(str(exc))
+                continue
+            first_line[key] = lineno
             data_list.append(info)
+        return data_list
+
+    def collect_problems(self) -> Tuple[List[dict], List[str]]:
+        """Check every record; list all problems instead of the first.
+
+        For :func:`mmmrhd.datasets.checks.check_dataset` on a dataset built
+        with ``lazy_init=True``; the dataset itself stays uninitialised.
+
+        Returns:
+            tuple[list[dict], list[str]]: The data infos of the valid
+            records and one message per problem (a broken file gives one).
+        """
+        self._problems = []
+        try:
+            data_list = self.load_data_list()
+        except UserError as exc:  # the file itself (missing, not UTF-8)
+            data_list = []
+            self._problems.append(str(exc))
+        problems, self._problems = self._problems, None
+        return data_list, problems
+
+    def filter_data(self) -> List[dict]:
+        """Keep every record; check that every feature file exists.
+
+        Raises:
+            DataError: Naming the missing files (the first few) and their
+                count.
+        """
+        data_list = super().filter_data()
+        if self.check_feature_files:
+            missing = missing_feature_files(self.pipeline.transforms,
+                                            data_list)
+            if missing:
+                shown = '; '.join(
+                    f'{path} (qid {info["qid"]!r}, vid {info["vid"]!r})'
+                    for path, info in missing[:3])
+                more = (f' and {len(missing) - 3} more'
+                        if len(missing) > 3 else '')
+                raise DataError(
+                    f'{len(missing)} feature file(s) needed by '
+                    f'{self.ann_file} do not exist: {shown}{more} (list all '
+                    'problems with tools/misc/check_dataset.py CONFIG)')
         return data_list
 
     def parse_record(self, record: dict, where: str) -> dict:
@@ -187,6 +268,9 @@ class MRHDDataset(BaseDataset):
             info.update(self.parse_mr_gt(record, info, where))
         if self.with_hd:
             info.update(self.parse_hd_gt(record, info, where))
+        info['min_num_clips'] = (0 if self.feat_len_slack is None else
+                                 required_num_clips(info,
+                                                    self.feat_len_slack))
         return info
 
     def duration_seconds(self, duration: float) -> float:
@@ -197,9 +281,9 @@ class MRHDDataset(BaseDataset):
         """No ground truth: fine in test mode, an error otherwise."""
         if self.test_mode:
             return {}
-        raise KeyError(f'{where}: missing field {fields} needed by '
-                       f'{task}=True (use test_mode=True for a split without '
-                       f'ground truth, or {task}=False)')
+        raise DataKeyError(f'{where}: missing field {fields} needed by '
+                           f'{task}=True (use test_mode=True for a split '
+                           f'without ground truth, or {task}=False)')
 
     def parse_mr_gt(self, record: dict, info: dict, where: str) -> dict:
         """Moment retrieval ground truth: ``gt_windows`` (n, 2) seconds."""
@@ -227,8 +311,8 @@ class MRHDDataset(BaseDataset):
         for field, value in (('relevant_clip_ids', clip_ids),
                              ('saliency_scores', scores)):
             if value is None:
-                raise KeyError(f'{where}: missing field {field!r} (the other '
-                               'highlight field is present)')
+                raise DataKeyError(f'{where}: missing field {field!r} (the '
+                                   'other highlight field is present)')
         ids = check_clip_ids(clip_ids, 'relevant_clip_ids', where,
                              info['duration'], self.clip_len)
         matrix = check_score_matrix(scores, 'saliency_scores', where,

@@ -6,6 +6,7 @@ import numpy as np
 
 from mmmrhd.registry import DATASETS
 from .annotation import check_score_matrix, check_str, require_field
+from .data_errors import DataError
 from .mrhd_dataset import MRHDDataset
 
 __all__ = ['TVSumDataset']
@@ -49,6 +50,11 @@ class TVSumDataset(MRHDDataset):
         clip_len (float): Defaults to 2.0 (TVSum shots of 2 s).
         with_mr (bool): Defaults to False (TVSum has no windows).
         score_range (Sequence[float]): Defaults to (1, 5).
+        feat_len_slack (int, optional): Defaults to None: no feature length
+            check against the labels, since the official TVSum path drops
+            label rows beyond the features (``overflow='drop'`` of
+            :class:`GenerateSaliencyLabels`) and the gap in the released
+            features is not known here.
         num_annotators (int): Scores per clip. Defaults to 20.
         **kwargs: See :class:`MRHDDataset`.
     """
@@ -63,6 +69,7 @@ class TVSumDataset(MRHDDataset):
                  clip_len: float = 2.0,
                  with_mr: bool = False,
                  score_range: Sequence[float] = (1, 5),
+                 feat_len_slack: Optional[int] = None,
                  num_annotators: int = 20,
                  **kwargs) -> None:
         domains = None if domain is None else (
@@ -86,6 +93,7 @@ class TVSumDataset(MRHDDataset):
             clip_len=clip_len,
             with_mr=with_mr,
             score_range=score_range,
+            feat_len_slack=feat_len_slack,
             **kwargs)
         self._metainfo.update(domain=domains)
 
@@ -96,8 +104,8 @@ class TVSumDataset(MRHDDataset):
             return data_list
         kept = [d for d in data_list if d['ann']['domain'] in self.domains]
         if not kept:
-            raise ValueError(f'{self.ann_file}: no record of domain(s) '
-                             f'{self.domains}')
+            raise DataError(f'{self.ann_file}: no record of domain(s) '
+                            f'{self.domains}')
         return kept
 
     def duration_seconds(self, duration: float) -> float:
@@ -111,8 +119,8 @@ class TVSumDataset(MRHDDataset):
         domain = check_str(
             require_field(record, 'domain', where), 'domain', where)
         if domain not in TVSUM_DOMAINS:
-            raise ValueError(f'{where}: unknown domain {domain!r}; expected '
-                             f'one of {list(TVSUM_DOMAINS)}')
+            raise DataError(f'{where}: unknown domain {domain!r}; expected '
+                            f'one of {list(TVSUM_DOMAINS)}')
         return info
 
     def parse_hd_gt(self, record: dict, info: dict, where: str) -> dict:
@@ -127,14 +135,14 @@ class TVSumDataset(MRHDDataset):
             return self._absent("'label'", 'with_hd', where)
         num_clips = round(info['duration'] / self.clip_len)
         if info['duration'] != num_clips * self.clip_len:
-            raise ValueError(f'{where}: TVSum duration must be an integer '
-                             f'number of clips, got {record["duration"]!r}')
+            raise DataError(f'{where}: TVSum duration must be an integer '
+                            f'number of clips, got {record["duration"]!r}')
         matrix = check_score_matrix(label, 'label', where, num_clips,
                                     self.score_range)
         if matrix.shape[1] != self.num_annotators:
-            raise ValueError(f'{where}: label rows have {matrix.shape[1]} '
-                             f'scores, expected {self.num_annotators} '
-                             'annotators')
+            raise DataError(f'{where}: label rows have {matrix.shape[1]} '
+                            f'scores, expected {self.num_annotators} '
+                            'annotators')
         low, high = self.score_range
         agg = np.sum(matrix - low, axis=-1)
         max_agg = self.num_annotators * (high - low)  # official: 80

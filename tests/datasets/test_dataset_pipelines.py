@@ -5,6 +5,7 @@ import torch
 
 from mmmrhd.datasets import collate_targets, mrhd_collate
 from mmmrhd.registry import DATASETS
+from mmmrhd.utils.errors import DataError
 
 TRAIN = [
     dict(type='LoadVideoFeatures', max_len=75),
@@ -134,12 +135,30 @@ def test_pipeline_errors_surface(factory):
     factory.video('a', dict(sf=10))  # the clip stream is missing
     factory.text(1)
     factory.jsonl('ann.jsonl', [factory.record(qid=1, vid='a')])
-    ds = DATASETS.build(
-        dict(type='QVHighlightsDataset', ann_file='ann.jsonl',
-             data_root=factory.root, data_prefix=factory.prefix(),
-             pipeline=TEST))
+    cfg = dict(type='QVHighlightsDataset', ann_file='ann.jsonl',
+               data_root=factory.root, data_prefix=factory.prefix(),
+               pipeline=TEST)
+    # Found when the dataset is built (cheap existence check) ...
+    with pytest.raises(DataError, match=r"^1 feature file\(s\) needed by "
+                       r".*ann\.jsonl do not exist: .*clip/a\.npz \(qid 1, "
+                       r"vid 'a'\) \(list all problems with "
+                       r'tools/misc/check_dataset\.py CONFIG\)$'):
+        DATASETS.build(cfg)
+    # ... or, with the check off, when the sample is loaded.
+    ds = DATASETS.build(dict(cfg, check_feature_files=False))
     with pytest.raises(FileNotFoundError, match=r'clip/a\.npz'):
         ds[0]
+
+
+def test_missing_files_counted_and_cut(factory):
+    factory.jsonl('ann.jsonl', [
+        factory.record(qid=q, vid=f'v{q}') for q in range(1, 6)])
+    with pytest.raises(DataError, match=r'^15 feature file\(s\) .* and 12 '
+                       'more'):
+        DATASETS.build(
+            dict(type='QVHighlightsDataset', ann_file='ann.jsonl',
+                 data_root=factory.root, data_prefix=factory.prefix(),
+                 pipeline=TEST))
 
 
 def test_relevant_ids_beyond_short_features_are_an_error(factory):
@@ -150,10 +169,14 @@ def test_relevant_ids_beyond_short_features_are_an_error(factory):
         factory.record(qid=1, vid='a', duration=20, windows=[(14, 20)],
                        clip_ids=[7, 8, 9], scores=[(1, 1, 1)] * 3)
     ])
-    ds = DATASETS.build(
-        dict(type='QVHighlightsDataset', ann_file='ann.jsonl',
-             data_root=factory.root, data_prefix=factory.prefix(),
-             pipeline=TRAIN))
+    cfg = dict(type='QVHighlightsDataset', ann_file='ann.jsonl',
+               data_root=factory.root, data_prefix=factory.prefix(),
+               pipeline=TRAIN)
+    with pytest.raises(DataError, match=r'sf/a\.npz has 8 clips .* needs '
+                       r'at least 9 clips'):
+        DATASETS.build(cfg)[0]
+    # Without the dataset's length check the label generator still refuses.
+    ds = DATASETS.build(dict(cfg, feat_len_slack=None))
     with pytest.raises(ValueError, match=r'relevant clip ids \[8, 9\] are >= '
                        'the 8 feature clips'):
         ds[0]

@@ -37,3 +37,19 @@ def test_mrhd_collate_is_reachable_from_both_registries():
     # MMEngine's Runner.build_dataloader uses the root registry's get().
     assert MMENGINE_FUNCTIONS.get('mrhd_collate') is mrhd_collate
     assert FUNCTIONS.get('mrhd_collate') is mrhd_collate
+
+
+def test_mrhd_collate_width_mismatch_names_the_samples():
+    """Once: 'cannot batch sequences of shapes ...' without a name."""
+    from mmmrhd.utils.errors import DataError
+
+    def sample(qid, vid, dv):
+        return dict(inputs=dict(video_feat=torch.ones(3, dv),
+                                text_feat=torch.ones(2, 4)),
+                    data_samples=dict(qid=qid, vid=vid))
+
+    with pytest.raises(DataError, match=(
+            r"^cannot batch qid 7 \(vid 'b'\) with video_feat of shape "
+            r"\(3, 5\) with qid 1 \(vid 'a'\) with video_feat of shape "
+            r'\(3, 6\): the feature files of these samples differ in width')):
+        mrhd_collate([sample(1, 'a', 6), sample(2, 'a', 6), sample(7, 'b', 5)])

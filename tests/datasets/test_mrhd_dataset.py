@@ -8,6 +8,7 @@ import pytest
 
 from mmmrhd.datasets import MRHDDataset, QVHighlightsDataset
 from mmmrhd.registry import DATASETS
+from mmmrhd.utils.errors import DataError
 
 
 def build(factory, lines, name='ann.jsonl', **kwargs):
@@ -121,11 +122,14 @@ def test_record_errors_name_file_line_and_field(factory, mutate, exc, match):
     with pytest.raises(exc, match=match) as info:
         build(factory, [factory.record(qid=1), bad])
     assert re.search(r'ann\.jsonl:2\b', str(info.value))
+    # One-line tool errors: every record error is a DataError.
+    assert isinstance(info.value, DataError)
+    assert str(info.value).startswith(str(factory.path('ann.jsonl')))
 
 
 def test_duplicate_qid_and_malformed_line(factory):
-    with pytest.raises(ValueError, match=r'ann\.jsonl:3: duplicate '
-                       r'qid 1 \(first at line 1\)'):
+    with pytest.raises(DataError, match=r'ann\.jsonl:3: duplicate '
+                       r'qid 1 \(first at line 1;'):
         build(factory, [factory.record(qid=1), factory.record(qid=2),
                         factory.record(qid=1)])
     with pytest.raises(ValueError, match=r'ann\.jsonl:2: malformed JSON'):

@@ -1,13 +1,15 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Load pre-extracted token features of a query."""
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence
 
+import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmmrhd.registry import TRANSFORMS
-from .feature_io import (check_template, concat_streams, l2_normalize,
-                         load_feature_array)
+from ..feature_rules import FeatureFile
+from .feature_io import (WidthRecord, check_feature_array, check_template,
+                         concat_streams, l2_normalize, read_feature_array)
 
 __all__ = ['LoadTextFeatures']
 
@@ -24,6 +26,12 @@ class LoadTextFeatures(BaseTransform):
     is normalised separately, all are cut to the shortest token count and
     concatenated along the channels (VideoLights ``start_end_dataset.py``
     L351-376). A 1-D array (e.g. ``pooler_output``) is one token.
+
+    Every file is checked as it is read (a
+    :class:`~mmmrhd.utils.errors.DataError` naming the file): a valid
+    ``.npz`` / ``.npy`` file with a numeric array, finite values in the
+    tokens kept, and the same width as the first file read from the same
+    directory.
 
     Required keys: ``qid``, ``vid``, ``text_feat_dirs``.
     Added keys: ``text_feat`` (float32 ``(T, D)``).
@@ -61,22 +69,54 @@ class LoadTextFeatures(BaseTransform):
         self.normalize = normalize
         self.eps = eps
         self.length_tolerance = length_tolerance
+        self._widths = WidthRecord()
+
+    def feature_files(self, results: Dict) -> List[FeatureFile]:
+        """The files read for a data info, one per text directory."""
+        name = self.file_template.format(
+            qid=results['qid'], vid=results['vid'])
+        return [
+            FeatureFile(
+                osp.join(d, self.file_template), osp.join(d, name), 'text',
+                self.key, self.max_len) for d in results['text_feat_dirs']
+        ]
 
     def transform(self, results: Dict) -> Dict:
         """Add ``text_feat`` to ``results``."""
-        name = self.file_template.format(
-            qid=results['qid'], vid=results['vid'])
-        paths = [osp.join(d, name) for d in results['text_feat_dirs']]
-        streams = []
-        for path in paths:
-            feat = load_feature_array(path, self.key, self.max_len,
-                                      'text feature')
-            streams.append(
-                l2_normalize(feat, self.eps) if self.normalize else feat)
-        results['text_feat'] = concat_streams(streams, paths,
-                                              self.length_tolerance,
-                                              'text feature')
+        files = self.feature_files(results)
+        feats = []
+        for file in files:
+            array = read_feature_array(file.path, self.key, 'text feature')
+            feat = check_feature_array(array, self.max_len,
+                                       f'text feature file {file.path}')
+            self._widths.check(file.group, file.path, feat.shape[1],
+                               'text feature')
+            feats.append(feat)
+        results['text_feat'] = self.merge_streams(feats,
+                                                  [f.path for f in files])
         return results
+
+    def merge_streams(self, feats: Sequence[np.ndarray],
+                      names: Sequence[str]) -> np.ndarray:
+        """L2-normalise each text stream, cut to the shortest, concatenate.
+
+        Public so that an inferencer can turn token features held in memory
+        into model input with the very code of this loader.
+
+        Args:
+            feats (Sequence[np.ndarray]): float32 ``(T_i, D_i)`` arrays, at
+                most ``max_len`` tokens each.
+            names (Sequence[str]): One name per stream, for messages.
+
+        Returns:
+            np.ndarray: ``(min T_i, sum D_i)``.
+        """
+        streams = [
+            l2_normalize(feat, self.eps) if self.normalize else feat
+            for feat in feats
+        ]
+        return concat_streams(streams, names, self.length_tolerance,
+                              'text feature')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(file_template='

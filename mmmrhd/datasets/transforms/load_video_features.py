@@ -7,8 +7,10 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmmrhd.registry import TRANSFORMS
-from .feature_io import (check_template, concat_streams, l2_normalize,
-                         load_feature_array)
+from ..data_errors import DataError
+from ..feature_rules import FeatureFile, too_short_message
+from .feature_io import (WidthRecord, check_feature_array, check_template,
+                         concat_streams, l2_normalize, read_feature_array)
 
 __all__ = ['LoadVideoFeatures']
 
@@ -33,7 +35,17 @@ class LoadVideoFeatures(BaseTransform):
     differ by more than ``length_tolerance`` clips raise an error naming the
     files.
 
-    Required keys: ``vid``, ``qid``, ``video_feat_dirs``.
+    Every file is also checked as it is read, at no extra cost (each error
+    is a :class:`~mmmrhd.utils.errors.DataError` naming the file): a valid
+    ``.npz`` / ``.npy`` file with a numeric ``(L, D)`` array, finite values
+    in the rows kept, the same width ``D`` as the first file read from the
+    same stream, and, when the data info has ``min_num_clips`` (set by
+    :class:`MRHDDataset` from the annotation, see
+    :mod:`mmmrhd.datasets.feature_rules`), at least that many rows before
+    the ``max_len`` cut.
+
+    Required keys: ``vid``, ``qid``, ``video_feat_dirs``; optional
+    ``min_num_clips``.
     Added keys: ``video_feat`` (float32 ``(L, sum D)``), ``num_clips`` (L).
 
     Args:
@@ -75,31 +87,66 @@ class LoadVideoFeatures(BaseTransform):
         self.normalize = normalize
         self.eps = eps
         self.length_tolerance = length_tolerance
+        self._widths = WidthRecord()
 
-    def _load_stream(self, feat_dir: str, results: dict) -> np.ndarray:
-        paths = [
-            osp.join(feat_dir,
-                     t.format(vid=results['vid'], qid=results['qid']))
-            for t in self.file_templates
+    def feature_files(self, results: Dict) -> List[FeatureFile]:
+        """The files read for a data info, stream by stream, in order."""
+        return [
+            FeatureFile(
+                osp.join(d, t), osp.join(
+                    d, t.format(vid=results['vid'], qid=results['qid'])),
+                'video', self.key, self.max_len)
+            for d in results['video_feat_dirs'] for t in self.file_templates
         ]
-        parts = [
-            load_feature_array(p, self.key, self.max_len, 'video feature')
-            for p in paths
-        ]
-        stream = concat_streams(parts, paths, self.length_tolerance,
+
+    def _load_file(self, file: FeatureFile, results: Dict) -> np.ndarray:
+        array = read_feature_array(file.path, self.key, 'video feature')
+        if array.shape[0] < results.get('min_num_clips', 0):
+            raise DataError(too_short_message(file.path, array.shape[0],
+                                              results))
+        array = check_feature_array(array, self.max_len,
+                                    f'video feature file {file.path}')
+        self._widths.check(file.group, file.path, array.shape[1],
+                           'video feature')
+        return array
+
+    def merge_stream(self, parts: Sequence[np.ndarray],
+                     names: Sequence[str]) -> np.ndarray:
+        """Step 2 for one stream: join its file parts, L2-normalise.
+
+        Public so that an inferencer can turn features held in memory into
+        model input with the very code of this loader.
+
+        Args:
+            parts (Sequence[np.ndarray]): float32 ``(L, D_i)`` arrays (one
+                per file of the stream).
+            names (Sequence[str]): One name per part, for messages.
+
+        Returns:
+            np.ndarray: ``(L, sum D_i)``.
+        """
+        stream = concat_streams(parts, names, self.length_tolerance,
                                 'video feature')
         return l2_normalize(stream, self.eps) if self.normalize else stream
 
+    def merge_streams(self, streams: Sequence[np.ndarray],
+                      names: Sequence[str]) -> np.ndarray:
+        """Cut the normalised streams to the shortest and concatenate."""
+        return concat_streams(streams, names, self.length_tolerance,
+                              'video feature')
+
     def transform(self, results: Dict) -> Dict:
         """Add ``video_feat`` and ``num_clips`` to ``results``."""
-        feat_dirs = results['video_feat_dirs']
-        streams = [self._load_stream(d, results) for d in feat_dirs]
-        names = [
-            osp.join(d, self.file_templates[0].format(
-                vid=results['vid'], qid=results['qid'])) for d in feat_dirs
-        ]
-        video_feat = concat_streams(streams, names, self.length_tolerance,
-                                    'video feature')
+        files = self.feature_files(results)
+        per_dir = len(self.file_templates)
+        streams = []
+        for i in range(0, len(files), per_dir):
+            stream_files = files[i:i + per_dir]
+            parts = [self._load_file(f, results) for f in stream_files]
+            streams.append(
+                self.merge_stream(parts, [f.path for f in stream_files]))
+        video_feat = self.merge_streams(streams,
+                                        [f.path for f in files[::per_dir]])
         results['video_feat'] = video_feat
         results['num_clips'] = int(video_feat.shape[0])
         return results

@@ -19,8 +19,24 @@ EXPERT_TYPES = ('IdentityExpert', 'LinearExpert', 'CNNExpert',
                 'TransformerExpert')
 
 
+class BaseExpert(nn.Module):
+    """Base class of the experts: the type check of expert configs.
+
+    :func:`~mmmrhd.models.necks.build_expert` accepts only registered
+    subclasses, so that a config naming another registered module (e.g. a
+    loss) fails with a list of the valid types instead of an ``__init__``
+    ``TypeError``. A new expert subclasses this, registers in ``MODELS``,
+    accepts ``embed_dim`` and ``official_compat`` and implements
+    ``forward(x (B, L, d), mask (B, L), pos (B, L, d)) -> (B, L, d)``.
+    """
+
+    def forward(self, x: Tensor, mask: Tensor, pos: Tensor) -> Tensor:
+        """Map ``x`` ``(B, L, d)`` to ``(B, L, d)``."""
+        raise NotImplementedError
+
+
 @MODELS.register_module()
-class IdentityExpert(nn.Module):
+class IdentityExpert(BaseExpert):
     """Identity mapping (paper "Iden."; TaskWeave's HD-specific expert).
 
     Args:
@@ -39,7 +55,7 @@ class IdentityExpert(nn.Module):
 
 
 @MODELS.register_module()
-class LinearExpert(nn.Module):
+class LinearExpert(BaseExpert):
     """One Linear layer (paper "Line.", a one-layer feed-forward network).
 
     Args:
@@ -59,7 +75,7 @@ class LinearExpert(nn.Module):
 
 
 @MODELS.register_module()
-class CNNExpert(nn.Module):
+class CNNExpert(BaseExpert):
     """Depth-wise conv -> channel LayerNorm -> 1x1 conv (TaskWeave's MR
     expert, paper §4.4 "CNN"; official ``mr_conv``/``mr_norm``/``mr_proj``).
 
@@ -127,7 +143,7 @@ class CNNExpert(nn.Module):
 
 
 @MODELS.register_module()
-class TransformerExpert(nn.Module):
+class TransformerExpert(BaseExpert):
     """Self-attention encoder, optionally followed by temporal max-pooling.
 
     TaskWeave's shared expert is this with 2 layers and

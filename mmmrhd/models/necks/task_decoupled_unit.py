@@ -1,15 +1,30 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """TaskWeave's task-decoupled unit (paper §3.2, eq. 1)."""
-from typing import Dict, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS, build_part
+from mmmrhd.utils.errors import ConfigError
 from ..layers.channel_layer_norm import ChannelLayerNorm
-from .experts import EXPERT_TYPES
+from .experts import EXPERT_TYPES, BaseExpert
 
 TASKS = ('mr', 'hd')
+
+
+def expert_types() -> List[str]:
+    """Names of the registered experts (subclasses of :class:`BaseExpert`).
+
+    The built-in :data:`EXPERT_TYPES` first, then any other registered
+    expert (e.g. a user plugin's) in registration order.
+    """
+    extra = [
+        name for name, cls in MODELS.module_dict.items()
+        if name not in EXPERT_TYPES and isinstance(cls, type)
+        and issubclass(cls, BaseExpert)
+    ]
+    return list(EXPERT_TYPES) + extra
 
 
 def build_expert(cfg: dict, embed_dim: int, official_compat: bool,
@@ -21,23 +36,34 @@ def build_expert(cfg: dict, embed_dim: int, official_compat: bool,
 
     Args:
         cfg (dict): Expert config; ``type`` is one of :data:`EXPERT_TYPES`
-            or another module registered in ``MODELS`` with the expert
-            interface.
+            or another registered subclass of :class:`BaseExpert`.
         embed_dim (int): ``d``.
         official_compat (bool): Default of the expert's flag.
         role (str): ``'shared'``, ``'mr'`` or ``'hd'`` (for messages).
 
     Returns:
         nn.Module: The expert.
+
+    Raises:
+        ConfigError: ``cfg`` is not a dict with a ``type``, or the type is
+            unknown or not an expert; the message lists the valid types.
     """
     if not isinstance(cfg, dict) or 'type' not in cfg:
-        raise ValueError(f'TaskDecoupledUnit: {role}_expert must be a config '
-                         f"dict with a 'type', got {cfg!r}")
+        raise ConfigError(f'TaskDecoupledUnit: {role}_expert must be a '
+                          f"config dict with a 'type', got {cfg!r}")
     cfg = dict(cfg)
-    if MODELS.get(cfg['type']) is None:
-        raise ValueError(
+    cls = cfg['type'] if isinstance(cfg['type'], type) else MODELS.get(
+        cfg['type'])
+    if cls is None:
+        raise ConfigError(
             f"TaskDecoupledUnit: unknown {role}_expert type "
-            f"'{cfg['type']}'; valid types: {', '.join(EXPERT_TYPES)}")
+            f"'{cfg['type']}'; valid types: {', '.join(expert_types())}")
+    if not (isinstance(cls, type) and issubclass(cls, BaseExpert)):
+        name = getattr(cls, '__name__', repr(cls))
+        raise ConfigError(
+            f"TaskDecoupledUnit: {role}_expert type '{name}' is registered "
+            'but is not an expert (a subclass of BaseExpert); valid types: '
+            f"{', '.join(expert_types())}")
     cfg.setdefault('embed_dim', embed_dim)
     cfg.setdefault('official_compat', official_compat)
     return build_part(MODELS, cfg)

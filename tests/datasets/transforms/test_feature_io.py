@@ -1,11 +1,15 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
+import os
+
 import numpy as np
 import pytest
 
-from mmmrhd.datasets.transforms.feature_io import (check_template,
+from mmmrhd.datasets.transforms.feature_io import (WidthRecord,
+                                                   check_template,
                                                    concat_streams,
                                                    l2_normalize,
                                                    load_feature_array)
+from mmmrhd.utils.errors import DataError
 
 
 def test_l2_normalize_hand_computed():
@@ -43,15 +47,19 @@ def test_load_feature_array_errors(factory):
     broken = factory.path('broken.npz')
     with open(broken, 'wb') as f:
         f.write(b'not a zip archive at all')
-    with pytest.raises(OSError, match=r'cannot read video feature file '
-                       r'.*broken\.npz'):
+    # Once reported as NumPy's "pickled data ... allow_pickle=False".
+    with pytest.raises(DataError, match=r'^video feature file .*broken\.npz '
+                       r'is not a valid \.npz archive \(unrecognised '
+                       r'content\)$') as info:
         load_feature_array(broken, 'features', None, 'video feature')
+    assert isinstance(info.value, OSError)
     obj = factory.npy('obj.npy', np.array([{'a': 1}], dtype=object))
-    with pytest.raises(OSError, match=r'cannot read .*obj\.npy'):
+    with pytest.raises(DataError, match=r'obj\.npy is not a valid \.npy '
+                       r'file \(holds pickled objects\)'):
         load_feature_array(obj, None, None, 'video feature')
     nan = factory.npz('nan.npz', features=np.float32([[1, 2], [np.nan, 0],
                                                       [np.inf, 1]]))
-    with pytest.raises(ValueError, match=r'nan\.npz has NaN/inf values in '
+    with pytest.raises(DataError, match=r'nan\.npz has NaN/inf values in '
                        r'rows \[1, 2\]'):
         load_feature_array(nan, 'features', None, 'video feature')
     # Rows cut by max_len are not checked.
@@ -89,3 +97,44 @@ def test_concat_streams():
         concat_streams([a, b], ['a', 'b'], 0, 'video feature')
     c = np.zeros((1, 1))
     assert concat_streams([a, c], ['a', 'c'], None, 'v').shape == (1, 3)
+
+
+def test_load_feature_array_corrupt_files_one_line(factory):
+    """Truncated / mislabelled files: a DataError naming the file."""
+    good = factory.npz('g.npz', features=np.ones((50, 8)))
+    with open(good, 'rb') as f:
+        data = f.read()
+    cut = factory.path('cut.npz')
+    with open(cut, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(DataError, match=r'cannot read video feature file '
+                       r'.*cut\.npz: not a valid \.npz archive, truncated '
+                       r'or corrupt') as info:
+        load_feature_array(cut, 'features', None, 'video feature')
+    assert '\n' not in str(info.value)
+    npy_named_npz = factory.path('arr.npz')
+    np.save(factory.path('arr.npy'), np.ones((2, 2)))
+    os.rename(factory.path('arr.npy'), npy_named_npz)
+    with pytest.raises(DataError, match=r'arr\.npz is a \.npy file, not '
+                       r'an \.npz archive'):
+        load_feature_array(npy_named_npz, 'features', None, 'v')
+    npz_named_npy = factory.path('z.npy')
+    os.rename(good, npz_named_npy)
+    with pytest.raises(DataError, match=r'z\.npy is an \.npz archive, not '
+                       r'a \.npy file'):
+        load_feature_array(npz_named_npy, None, None, 'v')
+    empty = factory.path('zero.npz')
+    open(empty, 'wb').close()
+    with pytest.raises(DataError, match=r'zero\.npz'):
+        load_feature_array(empty, 'features', None, 'v')
+
+
+def test_width_record_names_both_files():
+    widths = WidthRecord()
+    widths.check('sf/{vid}.npz', 'sf/a.npz', 8, 'video feature')
+    widths.check('sf/{vid}.npz', 'sf/b.npz', 8, 'video feature')
+    widths.check('clip/{vid}.npz', 'clip/a.npz', 4, 'video feature')
+    with pytest.raises(DataError, match=r'^video feature file sf/c\.npz has '
+                       r'width 7, but sf/a\.npz \(loaded earlier from the '
+                       r'same stream sf/\{vid\}\.npz\) has width 8'):
+        widths.check('sf/{vid}.npz', 'sf/c.npz', 7, 'video feature')

@@ -84,6 +84,7 @@ def test_errors_name_the_files(factory):
                        r"\(available: \['feats'\]\)"):
         t(results_for(factory, vid='v3', dirs=('sf', )))
     factory.npz('sf/v4.npz', features=np.float32([[1, np.nan]]))
+    t = LoadVideoFeatures()  # a fresh width record: v4 is 2 wide, v1 6
     with pytest.raises(ValueError, match=r'sf/v4\.npz has NaN/inf'):
         t(results_for(factory, vid='v4', dirs=('sf', )))
     factory.npz('sf/v5.npz', features=np.zeros((0, 3)))

@@ -93,3 +93,45 @@ def test_errors():
     x, mask, pos = _inputs()
     with pytest.raises(ValueError, match="unknown task 'xx'"):
         tdu(x, mask, pos, ('xx', ))
+
+
+def test_registered_non_expert_is_a_config_error():
+    """Once: an ``__init__`` TypeError from the non-expert's constructor."""
+    from mmmrhd.models.necks import BaseExpert
+    from mmmrhd.registry import MODELS
+    from mmmrhd.utils.errors import ConfigError
+    valid = ('IdentityExpert, LinearExpert, CNNExpert, TransformerExpert')
+    for role in ('shared', 'mr', 'hd'):
+        with pytest.raises(ConfigError) as err:
+            TaskDecoupledUnit(D, **{f'{role}_expert': dict(
+                type='TemporalMaxPool', kernel_size=3)})
+        assert str(err.value) == (
+            f"TaskDecoupledUnit: {role}_expert type 'TemporalMaxPool' is "
+            'registered but is not an expert (a subclass of BaseExpert); '
+            f'valid types: {valid}')
+    with pytest.raises(ConfigError, match="'TaskDecoupledUnit' is "
+                       'registered but is not an expert'):
+        TaskDecoupledUnit(D, shared_expert=SHARED,
+                          mr_expert=dict(type=TaskDecoupledUnit))
+
+    # A user's expert registers as a subclass and is then listed and built.
+    @MODELS.register_module(force=True)
+    class ToyTestExpert(BaseExpert):
+
+        def __init__(self, embed_dim=256, official_compat=False):
+            super().__init__()
+            self.embed_dim = embed_dim
+
+        def forward(self, x, mask, pos):
+            return 2 * x
+
+    try:
+        tdu = TaskDecoupledUnit(D, shared_expert=SHARED,
+                                hd_expert=dict(type='ToyTestExpert'))
+        assert tdu.hd_expert.embed_dim == D
+        with pytest.raises(ConfigError, match=f'valid types: {valid}, '
+                           'ToyTestExpert$'):
+            TaskDecoupledUnit(D, shared_expert=SHARED,
+                              mr_expert=dict(type='SetCriterion'))
+    finally:
+        MODELS.module_dict.pop('ToyTestExpert')
