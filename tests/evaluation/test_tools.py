@@ -60,7 +60,7 @@ def test_cli_subprocess_official_json_and_bad_submission(qvh_dir, tmp_path):
     pred = tmp_path / 'preds.jsonl'
     dump_jsonl(sub[:-2], str(pred))
     proc = run_subprocess(EVAL, pred, gt)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: 2 qid(s) of ')
     assert proc.stdout == ''
@@ -69,7 +69,7 @@ def test_cli_subprocess_official_json_and_bad_submission(qvh_dir, tmp_path):
 def test_cli_missing_file_and_usage(capsys, tmp_path):
     rc, out, err = run_main(capsys, tmp_path / 'nope.jsonl',
                             tmp_path / 'gt.jsonl')
-    assert rc == 1 and err.startswith('error: jsonl file not found')
+    assert rc == 2 and err.startswith('error: jsonl file not found')
     with pytest.raises(SystemExit) as e:
         eval_preds.main(['a', 'b', '--dataset', 'nope'])
     assert e.value.code == 2  # argparse usage error
@@ -90,7 +90,7 @@ def test_cli_warnings_and_strict(capsys, tmp_path):
     assert warnings[0].startswith('warning: ') and 'end <= start' in (
         warnings[0])
     rc, out, err = run_main(capsys, pred, gt_file, '--strict')
-    assert rc == 1 and '[strict]' in err and out == ''
+    assert rc == 2 and '[strict]' in err and out == ''
 
 
 def test_cli_released_test_gt(capsys, qvh_dir, tmp_path):

@@ -9,7 +9,7 @@ from typing import Any, Dict, Sequence
 
 import numpy as np
 
-from .moment_retrieval import ragged_sum
+from .ragged import ragged_sum, ragged_to_padded
 
 #: Annotators per QVHighlights clip (eval.py ``mk_gt_scores``:
 #: ``np.zeros((num_clips, 3))``).
@@ -94,20 +94,42 @@ class HighlightRanking:
 
     def __init__(self, pred_scores: Sequence[np.ndarray],
                  gt_scores: Sequence[np.ndarray]) -> None:
-        self.num_clips = np.array([len(g) for g in gt_scores])
-        if len(self.num_clips) and self.num_clips.min() < 1:
+        num_clips = np.array([len(g) for g in gt_scores], dtype=np.int64)
+        if len(num_clips) and num_clips.min() < 1:
             raise ValueError('every query needs at least one GT clip')
-        width = int(self.num_clips.max())
-        num_q = len(gt_scores)
+        width = int(num_clips.max()) if len(num_clips) else 1
+        scores = np.zeros((len(gt_scores), width))
+        labels = np.zeros((len(gt_scores), width, NUM_ANNOTATORS))
+        for q, (p, g) in enumerate(zip(pred_scores, gt_scores)):
+            n = min(len(g), len(p))
+            scores[q, :n] = p[:n]
+            labels[q, :len(g)] = g
+        self._setup(scores, labels, num_clips)
+
+    @classmethod
+    def from_padded(cls, scores: np.ndarray, labels: np.ndarray,
+                    num_clips: np.ndarray) -> 'HighlightRanking':
+        """Build from padded arrays (the fast path of :func:`hl_metrics_flat`).
+
+        Args:
+            scores (np.ndarray): ``(Q, W)`` predictions, already truncated /
+                zero-padded to ``num_clips`` (entries past it are ignored).
+            labels (np.ndarray): ``(Q, W, 3)`` annotator scores (0 past
+                ``num_clips``).
+            num_clips (np.ndarray): ``(Q,)`` GT clips per query (>= 1).
+        """
+        self = cls.__new__(cls)
+        self._setup(scores, labels, np.asarray(num_clips, dtype=np.int64))
+        return self
+
+    def _setup(self, scores: np.ndarray, labels: np.ndarray,
+               num_clips: np.ndarray) -> None:
+        self.num_clips = num_clips
+        width = scores.shape[1]
         # Clips past C_i are padding: score -inf, label 0; they rank last
         # and form their own level, which never changes the AP.
-        scores = np.full((num_q, width), -np.inf)
-        labels = np.zeros((num_q, width, NUM_ANNOTATORS))
-        for q, (p, g) in enumerate(zip(pred_scores, gt_scores)):
-            c = len(g)
-            scores[q, :c] = 0.
-            scores[q, :min(c, len(p))] = p[:c]
-            labels[q, :c] = g
+        scores = np.where(
+            np.arange(width)[None, :] < num_clips[:, None], scores, -np.inf)
         order = np.argsort(-scores, axis=1, kind='stable')
         self.sorted_scores = np.take_along_axis(scores, order, axis=1)
         self.sorted_gt = np.take_along_axis(labels, order[:, :, None], axis=1)
@@ -183,3 +205,56 @@ def hl_metrics(pred_scores: Sequence[np.ndarray],
              hit1=hl_hit_at_one(pred_scores, gt_scores, min_score))
         for name, min_score in HL_LEVELS
     }
+
+
+#: Queries evaluated at once by :func:`hl_metrics_flat`.
+HL_CHUNK_QUERIES = 2048
+
+
+def hl_metrics_flat(pred: np.ndarray, pred_counts: np.ndarray,
+                    gt: np.ndarray, clip_counts: np.ndarray) -> Dict[str, Any]:
+    """:func:`hl_metrics` from flat (ragged) arrays, in bounded memory.
+
+    Query ``q`` owns the next ``pred_counts[q]`` entries of ``pred`` and the
+    next ``clip_counts[q]`` rows of ``gt``. Queries are processed in chunks
+    of :data:`HL_CHUNK_QUERIES`.
+
+    Args:
+        pred (np.ndarray): ``(N,)`` predicted saliency, query after query.
+        pred_counts (np.ndarray): ``(Q,)`` scores per query (>= 1).
+        gt (np.ndarray): ``(C, 3)`` annotator scores (any dtype; only
+            compared with the :data:`HL_LEVELS` thresholds).
+        clip_counts (np.ndarray): ``(Q,)`` GT clips per query (>= 1).
+
+    Returns:
+        dict: As :func:`hl_metrics`.
+    """
+    pred_counts = np.asarray(pred_counts, dtype=np.int64)
+    clip_counts = np.asarray(clip_counts, dtype=np.int64)
+    num_q = len(clip_counts)
+    out = {
+        name: dict(ap=np.zeros((num_q, NUM_ANNOTATORS)), hit1=np.zeros(num_q))
+        for name, _ in HL_LEVELS
+    }
+    p_off = np.concatenate([[0], np.cumsum(pred_counts)])
+    g_off = np.concatenate([[0], np.cumsum(clip_counts)])
+    for a in range(0, num_q, HL_CHUNK_QUERIES):
+        b = min(a + HL_CHUNK_QUERIES, num_q)
+        counts, clips = pred_counts[a:b], clip_counts[a:b]
+        chunk = pred[p_off[a]:p_off[b]]
+        full = ragged_to_padded(chunk, counts, int(counts.max()), -np.inf)
+        # HIT@1: argmax of the full prediction list (first on ties).
+        top = np.argmax(full, axis=1)
+        width = int(clips.max())
+        # AP: predictions truncated or zero-padded to the GT clips.
+        scores = ragged_to_padded(chunk, counts, width, -np.inf)
+        scores[np.isneginf(scores)] = 0.
+        labels = ragged_to_padded(gt[g_off[a]:g_off[b]], clips, width, 0)
+        ranking = HighlightRanking.from_padded(scores, labels, clips)
+        in_range = top < clips
+        top_labels = labels[np.arange(b - a), np.minimum(top, width - 1)]
+        for name, min_score in HL_LEVELS:
+            out[name]['ap'][a:b] = ranking.average_precision(min_score)
+            hit = (top_labels >= min_score).any(axis=1) & in_range
+            out[name]['hit1'][a:b] = hit
+    return out

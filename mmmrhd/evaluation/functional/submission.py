@@ -13,9 +13,12 @@ import os
 import os.path as osp
 from collections import Counter
 from numbers import Real
-from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence
+from typing import (Any, Dict, Hashable, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple)
 
 import numpy as np
+
+from mmmrhd.utils.errors import DataError
 
 #: Keys of a submission record in the order the official files use
 #: (moment_detr ``inference.py``: ``dict(qid, query, vid,
@@ -24,8 +27,12 @@ SUBMISSION_KEYS = ('qid', 'query', 'vid', 'pred_relevant_windows',
                    'pred_saliency_scores')
 
 
-class SubmissionError(ValueError):
-    """A submission or ground-truth file cannot be evaluated."""
+class SubmissionError(DataError):
+    """A submission or ground-truth file cannot be evaluated.
+
+    A :class:`~mmmrhd.utils.errors.DataError` (hence a ``ValueError``): the
+    tools print it as one ``error: ...`` line and exit with status 2.
+    """
 
 
 class SubmissionWarning(UserWarning):
@@ -34,6 +41,50 @@ class SubmissionWarning(UserWarning):
     Raised as an error instead when the evaluation runs with
     ``strict=True``.
     """
+
+
+def iter_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """Stream a jsonl file: yield ``(line_number, record)`` one at a time.
+
+    Blank lines are skipped; only one line is held in memory at a time.
+
+    Args:
+        path (str): File path.
+
+    Yields:
+        tuple[int, dict]: 1-based line number and the parsed object.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        SubmissionError: If the file cannot be read, is not UTF-8, or a line
+            is not a JSON object (naming the line).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'jsonl file not found: {path}')
+    line_no = 0
+    try:
+        with open(path, encoding='utf-8') as f:
+            for line_no, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise SubmissionError(
+                        f'{path}: line {line_no} is not valid JSON ({e.msg})'
+                    ) from None
+                if not isinstance(record, dict):
+                    raise SubmissionError(
+                        f'{path}: line {line_no} is a JSON '
+                        f'{type(record).__name__}, expected an object')
+                yield line_no, record
+    except UnicodeDecodeError as e:
+        raise SubmissionError(
+            f'{path}: line {line_no + 1} is not UTF-8 text ({e.reason} at '
+            f'byte {e.start} of the chunk being read)') from None
+    except OSError as e:
+        raise SubmissionError(
+            f'{path}: cannot read ({e.strerror or e})') from None
 
 
 def load_jsonl(path: str) -> List[Dict[str, Any]]:
@@ -49,26 +100,7 @@ def load_jsonl(path: str) -> List[Dict[str, Any]]:
         FileNotFoundError: If ``path`` does not exist.
         SubmissionError: If a line is not a JSON object.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'jsonl file not found: {path}')
-    records = []
-    with open(path, encoding='utf-8') as f:
-        for line_no, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SubmissionError(
-                    f'{path}: line {line_no} is not valid JSON ({e.msg})'
-                ) from None
-            if not isinstance(record, dict):
-                raise SubmissionError(
-                    f'{path}: line {line_no} is a JSON '
-                    f'{type(record).__name__}, expected an object')
-            records.append(record)
-    return records
+    return [record for _, record in iter_jsonl(path)]
 
 
 def to_submission_record(pred: Dict[str, Any]) -> Dict[str, Any]:
@@ -321,6 +353,11 @@ def parse_scores(value: Any, where: str, field: str) -> np.ndarray:
 def describe(name: str, index: int, record: Dict[str, Any]) -> str:
     """``'<name>: record <index> (qid <qid>)'`` for error messages."""
     return f'{name}: record {index} ({_qid_repr(record)})'
+
+
+def describe_line(path: str, line_no: int, record: Dict[str, Any]) -> str:
+    """``'<path>: line <line_no> (qid <qid>)'`` for error messages."""
+    return f'{path}: line {line_no} ({_qid_repr(record)})'
 
 
 def require_key(record: Dict[str, Any],

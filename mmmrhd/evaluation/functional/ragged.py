@@ -1,0 +1,89 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""Flat ragged arrays: runs of per-query entries stored back to back.
+
+The evaluation keeps every per-query list (windows, saliency scores) as one
+flat array plus a ``counts`` array, which costs a few bytes per entry instead
+of one Python/numpy object per query, and pads chunks of queries only when
+computing.
+"""
+from typing import Tuple
+
+import numpy as np
+
+
+def ragged_offsets(counts: np.ndarray) -> np.ndarray:
+    """Start of each run in a flat array of runs of ``counts`` entries."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.cumsum(counts) - counts
+
+
+def ragged_take(flat: np.ndarray, counts: np.ndarray,
+                index: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Select runs ``index`` of a flat ragged array, in that order.
+
+    Args:
+        flat (np.ndarray): ``(sum(counts), ...)`` entries, run after run.
+        counts (np.ndarray): ``(R,)`` run lengths.
+        index (np.ndarray): ``(S,)`` runs to take.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The taken entries and their
+        ``(S,)`` run lengths.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    index = np.asarray(index, dtype=np.int64)
+    starts = ragged_offsets(counts)[index]
+    sel = counts[index]
+    pos = np.arange(int(sel.sum())) - np.repeat(ragged_offsets(sel), sel)
+    return flat[np.repeat(starts, sel) + pos], sel
+
+
+def ragged_to_padded(flat: np.ndarray, counts: np.ndarray, width: int,
+                     fill: float) -> np.ndarray:
+    """Scatter runs into a padded ``(R, width, ...)`` array.
+
+    Runs longer than ``width`` are truncated (their first entries kept).
+
+    Args:
+        flat (np.ndarray): ``(sum(counts), ...)`` entries, run after run.
+        counts (np.ndarray): ``(R,)`` run lengths.
+        width (int): Padded length.
+        fill (float): Padding value.
+
+    Returns:
+        np.ndarray: ``(R, width, ...)`` of ``flat``'s dtype.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.full((len(counts), width) + flat.shape[1:], fill,
+                  dtype=flat.dtype)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    cols = np.arange(len(flat)) - np.repeat(ragged_offsets(counts), counts)
+    keep = cols < width
+    out[rows[keep], cols[keep]] = flat[keep]
+    return out
+
+
+def ragged_sum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sum consecutive runs of ``values`` exactly like ``np.sum`` of each run.
+
+    Run ``i`` holds the next ``counts[i]`` entries. Runs of the same length
+    are stacked into a C-contiguous ``(R, m)`` array and summed with
+    ``np.sum(axis=1)``, which applies numpy's pairwise summation to each row
+    just as ``np.sum`` does to a 1-D array of length ``m``. (A plain
+    left-to-right sum can differ in the last bit for ``m >= 8``.)
+
+    Args:
+        values (np.ndarray): ``(sum(counts),)`` float64 terms.
+        counts (np.ndarray): ``(R,)`` int run lengths.
+
+    Returns:
+        np.ndarray: ``(R,)`` float64 sums (0 for empty runs).
+    """
+    out = np.zeros(len(counts))
+    offsets = np.cumsum(counts) - counts
+    for m in np.unique(counts):
+        if m == 0:
+            continue
+        rows = np.flatnonzero(counts == m)
+        out[rows] = np.sum(values[offsets[rows, None] + np.arange(m)], axis=1)
+    return out
