@@ -11,6 +11,8 @@ name the file, the line (or record) and the field.
 """
 import warnings
 from dataclasses import dataclass
+from itertools import chain
+from math import isfinite
 from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence
 
 import numpy as np
@@ -83,38 +85,132 @@ class ParsedSubmission:
         return self._split(self.gt_scores_flat, self.gt_clip_counts)
 
 
-class _FlatBuilder:
-    """Collect per-record arrays into one flat array, in bounded memory."""
+def _plain_rows(value: Any, where: str, field: str, width: int,
+                what: Optional[str] = None) -> List[float]:
+    """Validate ``[[x, ...], ...]`` rows of ``width`` finite numbers.
 
-    def __init__(self, tail: tuple, dtype: Any, flush_every: int = 4096):
-        self.tail, self.dtype, self.flush_every = tail, dtype, flush_every
-        self.pending: List[np.ndarray] = []
+    The fast path (lists of plain ints/floats) stays in Python; anything
+    else goes through :func:`parse_windows`, which raises the precise error
+    (or accepts other real number types).
+
+    Returns:
+        list: The numbers, row after row.
+    """
+    if (type(value) is list and set(map(type, value)) <= _LISTS
+            and set(map(len, value)) <= {width}):
+        flat = list(chain.from_iterable(value))
+        if set(map(type, flat)) <= _NUMBERS:
+            try:
+                if all(map(isfinite, flat)):
+                    return flat
+            except OverflowError:  # an int beyond the float range
+                pass
+    return parse_windows(value, where, field, width, what).ravel().tolist()
+
+
+def _plain_scores(value: Any, where: str, field: str) -> List[float]:
+    """Validate a non-empty list of finite numbers (fast path as above)."""
+    if type(value) is list and value and set(map(type, value)) <= _NUMBERS:
+        try:
+            if all(map(isfinite, value)):
+                return value
+        except OverflowError:
+            pass
+    return parse_scores(value, where, field).tolist()
+
+
+_LISTS = {list, tuple}
+_NUMBERS = {int, float}
+
+
+class _FlatBuilder:
+    """Collect per-record numbers into one flat float64 array.
+
+    Numbers are buffered as Python lists and converted chunk by chunk, so
+    memory holds at most ``flush_at`` Python numbers at a time.
+    """
+
+    def __init__(self, width: int, flush_at: int = 1 << 18):
+        self.width, self.flush_at = width, flush_at
+        self.values: List[float] = []
         self.chunks: List[np.ndarray] = []
         self.counts: List[int] = []
 
-    def add(self, arr: np.ndarray) -> None:
-        self.pending.append(arr)
-        self.counts.append(len(arr))
-        if len(self.pending) >= self.flush_every:
+    def add(self, values: List[float], rows: int) -> None:
+        self.values += values
+        self.counts.append(rows)
+        if len(self.values) >= self.flush_at:
             self._flush()
 
     def _flush(self) -> None:
-        if self.pending:
-            self.chunks.append(
-                np.concatenate(self.pending).astype(self.dtype, copy=False))
-            self.pending = []
+        if self.values:
+            self.chunks.append(np.array(self.values, dtype=np.float64))
+            self.values = []
+
+    def build(self) -> tuple:
+        self._flush()
+        flat = np.concatenate(self.chunks) if self.chunks else np.zeros(0)
+        self.chunks = []
+        shape = (-1, self.width) if self.width else (-1, )
+        return flat.reshape(shape), np.array(self.counts, dtype=np.int64)
+
+
+class _SaliencyBuilder:
+    """GT saliency of many queries as ``(C, 3)`` int8, clip after clip.
+
+    Scores are clipped down to the nearest :data:`HL_LEVELS` threshold
+    (0 below the lowest), which keeps every ``score >= threshold`` test
+    exact in one byte per score.
+    """
+
+    def __init__(self, flush_every: int = 4096):
+        self.flush_every = flush_every
+        self.ids: List[int] = []
+        self.id_counts: List[int] = []
+        self.scores: List[float] = []
+        self.num_clips: List[int] = []
+        self.pending = 0
+        self.chunks: List[np.ndarray] = []
+
+    def add(self, num_clips: int, ids: List[int], scores: List[float]):
+        self.num_clips.append(num_clips)
+        self.ids += ids
+        self.id_counts.append(len(ids))
+        self.scores += scores
+        self.pending += 1
+        if self.pending >= self.flush_every:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        clips = np.array(self.num_clips[-self.pending:], dtype=np.int64)
+        base = np.cumsum(clips) - clips
+        rows = np.array(self.ids, dtype=np.int64) + np.repeat(
+            base, self.id_counts)
+        raw = np.array(self.scores, dtype=np.float64).reshape(
+            -1, NUM_ANNOTATORS)
+        clipped = np.zeros(raw.shape, dtype=np.int8)
+        for thr in _HL_THRESHOLDS:
+            clipped[raw >= thr] = thr
+        full = np.zeros((int(clips.sum()), NUM_ANNOTATORS), dtype=np.int8)
+        # Later duplicates of a clip id win, as in the official fancy
+        # indexing ``scores_full[relevant_clip_ids] = saliency_scores``.
+        full[rows] = clipped
+        self.chunks.append(full)
+        self.ids, self.id_counts, self.scores, self.pending = [], [], [], 0
 
     def build(self) -> tuple:
         self._flush()
         flat = (np.concatenate(self.chunks) if self.chunks else np.zeros(
-            (0, ) + self.tail, dtype=self.dtype))
+            (0, NUM_ANNOTATORS), dtype=np.int8))
         self.chunks = []
-        return flat, np.array(self.counts, dtype=np.int64)
+        return flat, np.array(self.num_clips, dtype=np.int64)
 
 
-def _gt_saliency(record: Dict[str, Any], where: str,
-                 clip_len: float) -> np.ndarray:
-    """``(int(duration / clip_len), 3)`` int8 scores clipped to 0/2/3/4."""
+def _gt_saliency(record: Dict[str, Any], where: str, clip_len: float,
+                 out: _SaliencyBuilder) -> None:
+    """Check one GT record's saliency fields and add them to ``out``."""
     hint = 'needed for the highlight metrics'
     duration = parse_number(require_key(record, 'duration', where, hint),
                             where, 'duration')
@@ -129,19 +225,13 @@ def _gt_saliency(record: Dict[str, Any], where: str,
         raise SubmissionError(
             f'{where}: relevant_clip_ids must be ints in [0, {num_clips}) '
             f'(duration {duration} / {clip_len:g} s), got {ids!r}'[:300])
-    arr = parse_windows(scores, where, 'saliency_scores', NUM_ANNOTATORS,
-                        f'{NUM_ANNOTATORS} annotator scores')
-    if len(arr) != len(ids):
+    flat = _plain_rows(scores, where, 'saliency_scores', NUM_ANNOTATORS,
+                       f'{NUM_ANNOTATORS} annotator scores')
+    if len(flat) != NUM_ANNOTATORS * len(ids):
         raise SubmissionError(
-            f'{where}: {len(arr)} saliency_scores rows for {len(ids)} '
-            'relevant_clip_ids')
-    clipped = np.zeros_like(arr, dtype=np.int8)
-    for thr in _HL_THRESHOLDS:
-        clipped[arr >= thr] = thr
-    full = np.zeros((num_clips, NUM_ANNOTATORS), dtype=np.int8)
-    # Later duplicates of a clip id win, as in the official fancy indexing.
-    full[np.asarray(ids, dtype=np.int64)] = clipped
-    return full
+            f'{where}: {len(flat) // NUM_ANNOTATORS} saliency_scores rows '
+            f'for {len(ids)} relevant_clip_ids')
+    out.add(num_clips, ids, flat)
 
 
 class _Parser:
@@ -154,12 +244,12 @@ class _Parser:
         self.clip_len, self.strict = clip_len, strict
         self.gt_index: Dict[Hashable, int] = {}
         self.gt_qids: List[Hashable] = []
-        self.gt_windows = _FlatBuilder((2, ), np.float64)
-        self.gt_scores = _FlatBuilder((NUM_ANNOTATORS, ), np.int8)
+        self.gt_windows = _FlatBuilder(2)
+        self.gt_scores = _SaliencyBuilder()
         self.qids: List[Hashable] = []
         self.aligned: List[int] = []  # GT index of each prediction
-        self.pred_windows = _FlatBuilder((3, ), np.float64)
-        self.pred_scores = _FlatBuilder((), np.float64)
+        self.pred_windows = _FlatBuilder(3)
+        self.pred_scores = _FlatBuilder(0)
         self.degenerate, self.first_degenerate = 0, None
         self.empty: List[Hashable] = []
 
@@ -168,38 +258,41 @@ class _Parser:
         self.gt_index[qid] = len(self.gt_qids)
         self.gt_qids.append(qid)
         if self.has_mr:
-            windows = parse_windows(
+            flat = _plain_rows(
                 require_key(record, 'relevant_windows', where,
                             'needed for the moment retrieval metrics'),
                 where, 'relevant_windows', 2)
-            if len(windows) == 0:
+            if not flat:
                 raise SubmissionError(
                     f'{where}: relevant_windows is empty; every query '
                     'needs a GT window for moment retrieval')
-            if (windows[:, 1] < windows[:, 0]).any():
+            if any(flat[i + 1] < flat[i] for i in range(0, len(flat), 2)):
                 raise SubmissionError(
                     f'{where}: a relevant window has end < start: '
                     f'{record["relevant_windows"]!r}'[:300])
-            self.gt_windows.add(windows)
+            self.gt_windows.add(flat, len(flat) // 2)
         if self.has_hl:
-            self.gt_scores.add(_gt_saliency(record, where, self.clip_len))
+            _gt_saliency(record, where, self.clip_len, self.gt_scores)
 
     def add_pred(self, record: Dict[str, Any], where: str,
                  qid: Hashable) -> None:
         self.qids.append(qid)
         self.aligned.append(self.gt_index[qid])
         if self.has_mr:
-            windows = parse_windows(record[MR_KEY], where, MR_KEY, 3)
-            bad = windows[:, 1] <= windows[:, 0]
-            if bad.any():
+            flat = _plain_rows(record[MR_KEY], where, MR_KEY, 3)
+            bad = [i for i in range(0, len(flat), 3) if flat[i + 1] <= flat[i]]
+            if bad:
                 if self.first_degenerate is None:
-                    self.first_degenerate = (qid, windows[bad][0].tolist())
-                self.degenerate += int(bad.sum())
-            if len(windows) == 0:
+                    self.first_degenerate = (
+                        qid, [float(x) for x in flat[bad[0]:bad[0] + 3]])
+                self.degenerate += len(bad)
+            if not flat:
                 self.empty.append(qid)
-            self.pred_windows.add(windows[:MAX_PRED_WINDOWS])
+            kept = flat[:3 * MAX_PRED_WINDOWS]
+            self.pred_windows.add(kept, len(kept) // 3)
         if self.has_hl:
-            self.pred_scores.add(parse_scores(record[HL_KEY], where, HL_KEY))
+            flat = _plain_scores(record[HL_KEY], where, HL_KEY)
+            self.pred_scores.add(flat, len(flat))
 
     def finish(self) -> ParsedSubmission:
         self._report()

@@ -17,14 +17,20 @@ def ragged_offsets(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts) - counts
 
 
-def ragged_take(flat: np.ndarray, counts: np.ndarray,
-                index: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def ragged_take(flat: np.ndarray,
+                counts: np.ndarray,
+                index: np.ndarray,
+                block: int = 4096) -> Tuple[np.ndarray, np.ndarray]:
     """Select runs ``index`` of a flat ragged array, in that order.
+
+    Works on ``block`` runs at a time, so the temporary index arrays stay
+    small; taking every run in order returns the input itself.
 
     Args:
         flat (np.ndarray): ``(sum(counts), ...)`` entries, run after run.
         counts (np.ndarray): ``(R,)`` run lengths.
         index (np.ndarray): ``(S,)`` runs to take.
+        block (int): Runs gathered at once.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: The taken entries and their
@@ -32,10 +38,19 @@ def ragged_take(flat: np.ndarray, counts: np.ndarray,
     """
     counts = np.asarray(counts, dtype=np.int64)
     index = np.asarray(index, dtype=np.int64)
+    if len(index) == len(counts) and np.array_equal(
+            index, np.arange(len(counts))):
+        return flat, counts
     starts = ragged_offsets(counts)[index]
     sel = counts[index]
-    pos = np.arange(int(sel.sum())) - np.repeat(ragged_offsets(sel), sel)
-    return flat[np.repeat(starts, sel) + pos], sel
+    pieces = []
+    for a in range(0, len(index), block):
+        b_sel, b_starts = sel[a:a + block], starts[a:a + block]
+        pos = np.arange(int(b_sel.sum())) - np.repeat(ragged_offsets(b_sel),
+                                                      b_sel)
+        pieces.append(flat[np.repeat(b_starts, b_sel) + pos])
+    taken = (np.concatenate(pieces) if pieces else flat[:0])
+    return taken, sel
 
 
 def ragged_to_padded(flat: np.ndarray, counts: np.ndarray, width: int,
