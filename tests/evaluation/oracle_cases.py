@@ -165,3 +165,43 @@ def make_case(seed: int,
     if drop_last:
         sub = sub[:-1]
     return sub, gt
+
+
+def make_integer_submission(ground_truth: List[Dict],
+                            seed: int = 0) -> List[Dict]:
+    """An all-integer, tie-heavy submission for real GT records.
+
+    10 windows per query (half near a GT window), integer scores 0..3 (many
+    ties), 10 % reversed windows, integer saliency -2..2 per clip: the
+    shape of the issue's report (QVHighlights val: official
+    ``MR-full-mAP@0.5`` differed from ours before the NaN-IoU rule).
+    """
+    rng = random.Random(seed)
+
+    def randint(lo: int, hi: int) -> int:
+        return lo + int(rng.random() * (hi - lo + 1))
+
+    sub = []
+    for g in ground_truth:
+        duration = int(g['duration'])
+        windows = []
+        for _ in range(10):
+            if rng.random() < 0.5:
+                st, ed = rng.choice(g['relevant_windows'])
+                st, ed = int(st) + 2 * randint(-2, 1), int(ed) + 2 * randint(
+                    -1, 2)
+            else:
+                st = randint(0, duration)
+                ed = st + rng.choice([2, 4, 6, 10, 20, 40])
+            if rng.random() < 0.1:
+                st, ed = ed, st
+            windows.append([st, ed, randint(0, 3)])
+        sub.append(
+            dict(qid=g['qid'],
+                 query=g.get('query', ''),
+                 vid=g.get('vid', ''),
+                 pred_relevant_windows=windows,
+                 pred_saliency_scores=[
+                     randint(-2, 2) for _ in range(int(duration / 2))
+                 ]))
+    return sub
