@@ -61,30 +61,32 @@ def iter_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'jsonl file not found: {path}')
-    line_no = 0
     try:
-        with open(path, encoding='utf-8') as f:
-            for line_no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise SubmissionError(
-                        f'{path}: line {line_no} is not valid JSON ({e.msg})'
-                    ) from None
-                if not isinstance(record, dict):
-                    raise SubmissionError(
-                        f'{path}: line {line_no} is a JSON '
-                        f'{type(record).__name__}, expected an object')
-                yield line_no, record
-    except UnicodeDecodeError as e:
-        raise SubmissionError(
-            f'{path}: line {line_no + 1} is not UTF-8 text ({e.reason} at '
-            f'byte {e.start} of the chunk being read)') from None
+        f = open(path, 'rb')
     except OSError as e:
         raise SubmissionError(
             f'{path}: cannot read ({e.strerror or e})') from None
+    with f:
+        for line_no, raw in enumerate(f, 1):
+            try:
+                line = raw.decode('utf-8')
+            except UnicodeDecodeError as e:
+                raise SubmissionError(
+                    f'{path}: line {line_no} is not UTF-8 text ({e.reason} '
+                    f'at byte {e.start + 1} of the line)') from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SubmissionError(
+                    f'{path}: line {line_no} is not valid JSON ({e.msg})'
+                ) from None
+            if not isinstance(record, dict):
+                raise SubmissionError(
+                    f'{path}: line {line_no} is a JSON '
+                    f'{type(record).__name__}, expected an object')
+            yield line_no, record
 
 
 def load_jsonl(path: str) -> List[Dict[str, Any]]:
