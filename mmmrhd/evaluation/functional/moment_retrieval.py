@@ -31,7 +31,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .ragged import ragged_offsets, ragged_sum, ragged_to_padded
+from .ragged import (distinct_counts, ragged_offsets, ragged_sum,
+                     ragged_to_padded)
 
 #: IoU thresholds 0.5:0.05:0.95 as the official float literals
 #: (eval.py ``[float(f"{e:.2f}") for e in np.linspace(0.5, 0.95, 10)]``).
@@ -204,7 +205,7 @@ def _ap_chunk(pred: np.ndarray, pred_counts: np.ndarray, gt: np.ndarray,
     max_k = int(gt_counts.max())
     gts = ragged_to_padded(gt, gt_counts, max_k, 0.)
     tp = np.zeros((num_q, num_t, max_p), dtype=bool)
-    for k in np.unique(gt_counts):
+    for k in distinct_counts(gt_counts):
         group = np.flatnonzero(gt_counts == k)
         iou = temporal_iou(windows[group, :, None, :2],
                            gts[group, None, :k, :])  # (G, P, k)

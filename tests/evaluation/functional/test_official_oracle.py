@@ -109,7 +109,8 @@ def oracle(tmp_path_factory):
     work = tmp_path_factory.mktemp('oracle')
     manifest, paths = [], {}
     for name, (sub, gt) in _all_cases():
-        sub_path, gt_path = work / f'{name}_sub.jsonl', work / f'{name}_gt.jsonl'
+        sub_path = work / f'{name}_sub.jsonl'
+        gt_path = work / f'{name}_gt.jsonl'
         dump_jsonl(sub, str(sub_path))
         dump_jsonl(gt, str(gt_path))
         manifest.append([name, str(sub_path), str(gt_path)])
