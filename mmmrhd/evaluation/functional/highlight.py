@@ -9,7 +9,7 @@ from typing import Any, Dict, Sequence
 
 import numpy as np
 
-from .ragged import ragged_sum, ragged_to_padded
+from .ragged import distinct_counts, ragged_to_padded
 
 #: Annotators per QVHighlights clip (eval.py ``mk_gt_scores``:
 #: ``np.zeros((num_clips, 3))``).
@@ -133,15 +133,18 @@ class HighlightRanking:
         order = np.argsort(-scores, axis=1, kind='stable')
         self.sorted_scores = np.take_along_axis(scores, order, axis=1)
         self.sorted_gt = np.take_along_axis(labels, order[:, :, None], axis=1)
+        # (Q, A, width) labels, one contiguous row per (query, annotator).
+        self.sorted_gt_t = np.ascontiguousarray(
+            self.sorted_gt.transpose(0, 2, 1))
         s = self.sorted_scores
-        # A score level ends where the next (lower) score differs.
-        self.level_end = np.ones_like(s, dtype=bool)
-        self.level_end[:, :-1] = s[:, :-1] != s[:, 1:]
-        start = np.ones_like(s, dtype=bool)
-        start[:, 1:] = s[:, 1:] != s[:, :-1]
-        pos = np.arange(width)
-        self.level_start = np.maximum.accumulate(np.where(start, pos, 0),
-                                                 axis=1)
+        # A score level ends where the next (lower) score differs; every
+        # position knows the end of its level.
+        level_end = np.ones_like(s, dtype=bool)
+        level_end[:, :-1] = s[:, :-1] != s[:, 1:]
+        self.level_end = level_end
+        pos = np.where(level_end, np.arange(width), width)
+        self.level_end_pos = np.minimum.accumulate(pos[:, ::-1],
+                                                   axis=1)[:, ::-1]
 
     def average_precision(self, min_score: float) -> np.ndarray:
         """HL AP of every query and annotator at one positive threshold.
@@ -152,37 +155,79 @@ class HighlightRanking:
         in scikit-learn's curve), of the interpolated precision (max
         precision at that or any higher recall).
 
+        Only the levels holding a positive clip are visited (a level without
+        one never raises the interpolated precision of a higher level: it
+        has the same TP count as the level above it and a larger rank), so
+        the work is proportional to the number of positive clips.
+
         Args:
             min_score (float): Positive threshold (2, 3 or 4).
 
         Returns:
             np.ndarray: ``(Q, 3)`` float64 AP.
         """
-        num_q, width = self.sorted_scores.shape
-        # (Q, A, width) rows, one per (query, annotator).
-        y = (self.sorted_gt >= min_score).astype(np.float64).transpose(0, 2, 1)
-        tp = np.cumsum(y, axis=-1)
-        rank = np.arange(1, width + 1, dtype=np.float64)
-        level_end = np.broadcast_to(self.level_end[:, None, :], y.shape)
-        precision = np.where(level_end, tp / rank, 0.)
-        interp = np.maximum.accumulate(precision[..., ::-1],
-                                       axis=-1)[..., ::-1]
-        start = np.broadcast_to(self.level_start[:, None, :], y.shape)
-        tp_before = np.where(
-            start > 0, np.take_along_axis(tp,
-                                          np.maximum(start - 1, 0),
-                                          axis=-1), 0.)
-        increase = level_end & (tp > tp_before)
-        # The official terms run from the full-recall level up to the top
-        # score, i.e. by descending position.
-        terms = interp[..., ::-1][increase[..., ::-1]]
-        counts = increase.sum(axis=-1).reshape(-1)
-        sums = ragged_sum(terms, counts)
-        ap = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-        ap = ap.reshape(num_q, NUM_ANNOTATORS)
-        num_pos = tp[..., -1]
-        ap[num_pos == 0] = 0.
-        ap[num_pos == self.num_clips[:, None]] = 1.
+        num_q, num_a, width = self.sorted_gt_t.shape
+        num_rows = num_q * num_a
+        y = (self.sorted_gt_t >= min_score).reshape(num_rows, width)
+        clips = np.repeat(self.num_clips, num_a)
+        if min_score <= 0:  # padding labels are 0: keep them negative
+            y &= np.arange(width)[None, :] < clips[:, None]
+        num_pos = np.count_nonzero(y, axis=1)
+        ap = np.zeros(num_rows)
+        ap[num_pos == clips] = 1.
+        mixed = (num_pos > 0) & (num_pos < clips)
+        row, pos = np.nonzero(y & mixed[:, None])  # by row, then position
+        if row.size:
+            ap[mixed] = self._mixed_rows_ap(row, pos, num_a)[mixed]
+        return ap.reshape(num_q, num_a)
+
+    def _mixed_rows_ap(self, row: np.ndarray, pos: np.ndarray,
+                       num_a: int) -> np.ndarray:
+        """AP of the rows holding positive and negative clips.
+
+        Args:
+            row (np.ndarray): ``(n,)`` row (query * A + annotator) of each
+                positive clip, sorted.
+            pos (np.ndarray): ``(n,)`` its sorted position, ascending within
+                a row.
+            num_a (int): Annotators per query.
+
+        Returns:
+            np.ndarray: ``(num_rows,)`` AP (0 for rows without positives).
+        """
+        num_rows = len(self.num_clips) * num_a
+        n = row.size
+        end = self.level_end_pos[row // num_a, pos]
+        # The last positive of each (row, level) closes a recall step.
+        last = np.ones(n, dtype=bool)
+        last[:-1] = (row[1:] != row[:-1]) | (end[1:] != end[:-1])
+        first = np.ones(n, dtype=bool)
+        first[1:] = row[1:] != row[:-1]
+        index = np.arange(n)
+        row_start = np.maximum.accumulate(np.where(first, index, 0))
+        # Precision at the level end: TP so far / rank (sklearn's tps / ps).
+        tp = (index - row_start + 1)[last].astype(np.float64)
+        precision = tp / (end[last] + 1).astype(np.float64)
+        step_row = row[last]
+        counts = np.bincount(step_row, minlength=num_rows)
+        # Lay each row's steps out from the last (lowest score) to the first:
+        # the official terms run from full recall up to the top score, and a
+        # running max along that order is the interpolated precision.
+        starts = np.cumsum(counts) - counts
+        k = np.arange(step_row.size) - starts[step_row]
+        col = counts[step_row] - 1 - k
+        width = int(counts.max())
+        steps = np.zeros((num_rows, width))
+        steps[step_row, col] = precision
+        interp = np.maximum.accumulate(steps, axis=1)
+        ap = np.zeros(num_rows)
+        for m in distinct_counts(counts):
+            if m == 0:
+                continue
+            rows = np.flatnonzero(counts == m)
+            # np.sum of each row of exactly m terms: the official np.mean's
+            # pairwise association, then / m.
+            ap[rows] = np.sum(interp[rows, :m], axis=1) / m
         return ap
 
 

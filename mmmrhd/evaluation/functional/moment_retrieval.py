@@ -107,7 +107,13 @@ def voc_average_precision(tp: np.ndarray, valid: np.ndarray,
 
     Precision envelope with sentinels (recall 0 and 1, precision 0) and the
     sum of ``delta recall * precision`` over recall steps
-    (``utils.py interpolated_precision_recall``).
+    (``utils.py interpolated_precision_recall``). Recall steps are the true
+    positives (plus the final step to the recall-1 sentinel, whose term is
+    0), and the envelope at a true positive is the best precision at it or
+    at a later true positive (a false positive never has a higher precision
+    than the true positive before it), so only the true positives are
+    visited. The terms are summed in the official order with numpy's
+    pairwise summation (rows grouped by term count).
 
     Args:
         tp (np.ndarray): ``(R, P)`` 0/1 true-positive flags in rank order.
@@ -118,24 +124,29 @@ def voc_average_precision(tp: np.ndarray, valid: np.ndarray,
     Returns:
         np.ndarray: ``(R,)`` float64 AP (0 for rows without valid entries).
     """
-    num_rows, num_preds = tp.shape
-    tp_cum = np.cumsum(tp, axis=1, dtype=np.float64)
-    rank = np.arange(1, num_preds + 1, dtype=np.float64)
-    recall = tp_cum / num_gt[:, None].astype(np.float64)
-    precision = np.where(valid, tp_cum / rank, 0.)
-    mrec = np.concatenate(
-        [np.zeros((num_rows, 1)), recall,
-         np.ones((num_rows, 1))], axis=1)
-    mprec = np.concatenate(
-        [np.zeros((num_rows, 1)), precision,
-         np.zeros((num_rows, 1))], axis=1)
-    mprec = np.maximum.accumulate(mprec[:, ::-1], axis=1)[:, ::-1]
-    step = np.zeros_like(mrec, dtype=bool)
-    step[:, 1:] = mrec[:, 1:] != mrec[:, :-1]
-    d_rec = np.zeros_like(mrec)
-    d_rec[:, 1:] = mrec[:, 1:] - mrec[:, :-1]
-    # The official terms, row by row in recall-step order.
-    return ragged_sum((d_rec * mprec)[step], step.sum(axis=1))
+    num_rows = tp.shape[0]
+    num_gt = np.asarray(num_gt, dtype=np.float64)
+    row, pos = np.nonzero((tp != 0) & valid)  # by row, then rank
+    n_tp = np.bincount(row, minlength=num_rows)
+    k = (np.arange(row.size) - (np.cumsum(n_tp) - n_tp)[row] + 1).astype(
+        np.float64)  # TP count so far
+    gt = num_gt[row]
+    d_rec = k / gt - (k - 1) / gt  # recall[i] - recall[i - 1]
+    precision = k / (pos + 1).astype(np.float64)  # tp / (tp + fp)
+    col = (k - 1).astype(np.int64)
+    width = int(n_tp.max()) + 1 if num_rows else 1
+    env = np.zeros((num_rows, width))
+    env[row, col] = precision
+    env = np.maximum.accumulate(env[:, ::-1], axis=1)[:, ::-1]
+    terms = np.zeros((num_rows, width))
+    terms[row, col] = d_rec * env[row, col]
+    # One more term, (1 - recall) * 0, unless the last recall is exactly 1.
+    num_terms = n_tp + (n_tp < num_gt)
+    ap = np.zeros(num_rows)
+    for m in distinct_counts(num_terms):
+        rows = np.flatnonzero(num_terms == m)
+        ap[rows] = np.sum(terms[rows, :m], axis=1)
+    return ap
 
 
 #: Queries evaluated at once; bounds the memory of the padded arrays.

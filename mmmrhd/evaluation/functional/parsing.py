@@ -414,9 +414,23 @@ def parse_submission(submission: Sequence[Dict[str, Any]],
     return parser.finish()
 
 
+class _Where:
+    """``'<path>: line <n> (qid <qid>)'``, formatted only for a message."""
+    __slots__ = ('path', 'line_no', 'record')
+
+    def __init__(self, path: str, line_no: int, record: Dict[str, Any]):
+        self.path, self.line_no, self.record = path, line_no, record
+
+    def __str__(self) -> str:
+        return describe_line(self.path, self.line_no, self.record)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def _stream(path: str) -> Iterable:
     for line_no, record in iter_jsonl(path):
-        where = describe_line(path, line_no, record)
+        where = _Where(path, line_no, record)
         yield line_no, where, _qid_of(record, where), record
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import os.path as osp
 from collections import Counter
+from math import isfinite
 from numbers import Real
 from typing import (Any, Dict, Hashable, Iterable, Iterator, List, Optional,
                     Sequence, Tuple)
@@ -268,10 +269,16 @@ def _all_plain_numbers(values: Iterable[Any]) -> bool:
 
 def parse_number(value: Any, where: str, field: str) -> float:
     """Return ``value`` as a finite float or raise naming ``where/field``."""
-    if not _is_number(value) or not np.isfinite(value):
-        raise SubmissionError(
+    if type(value) in _PLAIN_NUMBERS:
+        try:
+            if isfinite(value):
+                return float(value)
+        except OverflowError:  # an int beyond the float range
+            pass
+    elif _is_number(value) and np.isfinite(value):
+        return float(value)
+    raise SubmissionError(
             f'{where}: {field!r} must be a finite number, got {value!r}')
-    return float(value)
 
 
 def parse_windows(value: Any,
