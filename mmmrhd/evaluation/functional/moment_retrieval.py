@@ -236,7 +236,8 @@ def _check_flat(pred_counts: np.ndarray, gt_counts: np.ndarray) -> None:
         raise ValueError('every query needs at least one GT window')
 
 
-def _chunks(num: int, size: int = CHUNK_QUERIES):
+def _chunks(num: int):
+    size = CHUNK_QUERIES
     for start in range(0, num, size):
         yield start, min(start + size, num)
 

@@ -121,17 +121,21 @@ def _plain_scores(value: Any, where: str, field: str) -> List[float]:
 
 _LISTS = {list, tuple}
 _NUMBERS = {int, float}
+#: Python numbers buffered before a flat builder converts them to numpy.
+FLUSH_VALUES = 1 << 18
+#: GT records buffered before their saliency is converted to numpy.
+FLUSH_RECORDS = 4096
 
 
 class _FlatBuilder:
     """Collect per-record numbers into one flat float64 array.
 
     Numbers are buffered as Python lists and converted chunk by chunk, so
-    memory holds at most ``flush_at`` Python numbers at a time.
+    memory holds at most :data:`FLUSH_VALUES` Python numbers at a time.
     """
 
-    def __init__(self, width: int, flush_at: int = 1 << 18):
-        self.width, self.flush_at = width, flush_at
+    def __init__(self, width: int):
+        self.width, self.flush_at = width, FLUSH_VALUES
         self.values: List[float] = []
         self.chunks: List[np.ndarray] = []
         self.counts: List[int] = []
@@ -163,8 +167,8 @@ class _SaliencyBuilder:
     exact in one byte per score.
     """
 
-    def __init__(self, flush_every: int = 4096):
-        self.flush_every = flush_every
+    def __init__(self):
+        self.flush_every = FLUSH_RECORDS
         self.ids: List[int] = []
         self.id_counts: List[int] = []
         self.scores: List[float] = []
