@@ -9,7 +9,7 @@ from typing import Any, Dict, Sequence
 
 import numpy as np
 
-from .ragged import distinct_counts, ragged_to_padded
+from .ragged import prefix_sums, ragged_to_padded
 
 #: Annotators per QVHighlights clip (eval.py ``mk_gt_scores``:
 #: ``np.zeros((num_clips, 3))``).
@@ -220,15 +220,9 @@ class HighlightRanking:
         steps = np.zeros((num_rows, width))
         steps[step_row, col] = precision
         interp = np.maximum.accumulate(steps, axis=1)
-        ap = np.zeros(num_rows)
-        for m in distinct_counts(counts):
-            if m == 0:
-                continue
-            rows = np.flatnonzero(counts == m)
-            # np.sum of each row of exactly m terms: the official np.mean's
-            # pairwise association, then / m.
-            ap[rows] = np.sum(interp[rows, :m], axis=1) / m
-        return ap
+        # The official np.mean of the terms: np.sum, then / count.
+        sums = prefix_sums(interp, counts)
+        return np.divide(sums, counts, out=sums, where=counts > 0)
 
 
 def hl_metrics(pred_scores: Sequence[np.ndarray],

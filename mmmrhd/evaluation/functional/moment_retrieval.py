@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .ragged import (distinct_counts, ragged_offsets, ragged_sum,
+from .ragged import (distinct_counts, prefix_sums, ragged_offsets,
                      ragged_to_padded)
 
 #: IoU thresholds 0.5:0.05:0.95 as the official float literals
@@ -141,12 +141,7 @@ def voc_average_precision(tp: np.ndarray, valid: np.ndarray,
     terms = np.zeros((num_rows, width))
     terms[row, col] = d_rec * env[row, col]
     # One more term, (1 - recall) * 0, unless the last recall is exactly 1.
-    num_terms = n_tp + (n_tp < num_gt)
-    ap = np.zeros(num_rows)
-    for m in distinct_counts(num_terms):
-        rows = np.flatnonzero(num_terms == m)
-        ap[rows] = np.sum(terms[rows, :m], axis=1)
-    return ap
+    return prefix_sums(terms, n_tp + (n_tp < num_gt))
 
 
 #: Queries evaluated at once; bounds the memory of the padded arrays.

@@ -78,29 +78,29 @@ def ragged_to_padded(flat: np.ndarray, counts: np.ndarray, width: int,
     return out
 
 
-def ragged_sum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Sum consecutive runs of ``values`` exactly like ``np.sum`` of each run.
+def prefix_sums(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sum the first ``counts[r]`` entries of each row exactly like ``np.sum``.
 
-    Run ``i`` holds the next ``counts[i]`` entries. Runs of the same length
-    are stacked into a C-contiguous ``(R, m)`` array and summed with
-    ``np.sum(axis=1)``, which applies numpy's pairwise summation to each row
-    just as ``np.sum`` does to a 1-D array of length ``m``. (A plain
-    left-to-right sum can differ in the last bit for ``m >= 8``.)
+    Rows with the same count are gathered into a C-contiguous ``(R, m)``
+    array and summed with ``np.sum(axis=1)``, which applies numpy's pairwise
+    summation to each row just as ``np.sum`` does to a 1-D array of length
+    ``m`` (a plain left-to-right sum can differ in the last bit for
+    ``m >= 8``). This is how the official per-query ``np.sum`` / ``np.mean``
+    of AP terms is reproduced bit for bit.
 
     Args:
-        values (np.ndarray): ``(sum(counts),)`` float64 terms.
-        counts (np.ndarray): ``(R,)`` int run lengths.
+        values (np.ndarray): ``(R, W)`` float64 terms, row after row.
+        counts (np.ndarray): ``(R,)`` terms per row (``<= W``).
 
     Returns:
-        np.ndarray: ``(R,)`` float64 sums (0 for empty runs).
+        np.ndarray: ``(R,)`` float64 sums (0 for empty rows).
     """
     out = np.zeros(len(counts))
-    offsets = np.cumsum(counts) - counts
     for m in distinct_counts(counts):
         if m == 0:
             continue
         rows = np.flatnonzero(counts == m)
-        out[rows] = np.sum(values[offsets[rows, None] + np.arange(m)], axis=1)
+        out[rows] = np.sum(values[rows, :m], axis=1)
     return out
 
 

@@ -17,7 +17,7 @@ from mmmrhd.evaluation.functional import (SubmissionWarning, dump_jsonl,
                                           voc_average_precision)
 from mmmrhd.evaluation.functional import highlight as hl_module
 from mmmrhd.evaluation.functional import moment_retrieval as mr_module
-from mmmrhd.evaluation.functional import parsing as parsing_module
+from mmmrhd.evaluation.functional import records as records_module
 from mmmrhd.evaluation.functional.ragged import (distinct_counts, ragged_take,
                                                  ragged_to_padded)
 from mmmrhd.evaluation.functional.reference import reference_voc_ap
@@ -97,8 +97,8 @@ def test_tiny_chunks_and_flushes_give_identical_results(
     assert json.dumps(_quiet(evaluate_qvhighlights, sub, gt)) == expected
     monkeypatch.setattr(mr_module, 'CHUNK_QUERIES', 7)
     monkeypatch.setattr(hl_module, 'HL_CHUNK_QUERIES', 5)
-    monkeypatch.setattr(parsing_module, 'FLUSH_VALUES', 50)
-    monkeypatch.setattr(parsing_module, 'FLUSH_RECORDS', 3)
+    monkeypatch.setattr(records_module, 'FLUSH_VALUES', 50)
+    monkeypatch.setattr(records_module, 'FLUSH_RECORDS', 3)
     res = _quiet(evaluate_qvhighlights_files, str(sub_file), str(gt_file))
     assert json.dumps(res) == expected
 

@@ -8,9 +8,9 @@ from mmmrhd.evaluation.functional import (
     mr_average_precision, mr_top1_iou, parse_submission,
     reference_mr_average_precision, reference_mr_top1_iou, temporal_iou,
     voc_average_precision)
-from mmmrhd.evaluation.functional.moment_retrieval import (mr_bucket_masks,
-                                                           ragged_sum)
+from mmmrhd.evaluation.functional.moment_retrieval import mr_bucket_masks
 from mmmrhd.evaluation.functional.qvhighlights import MR_BUCKETS
+from mmmrhd.evaluation.functional.ragged import prefix_sums
 
 
 def _ap(preds, gts):
@@ -214,12 +214,15 @@ def test_bucket_boundaries():
     assert masks['full'][0].tolist() == [True] * 5
 
 
-def test_ragged_sum_is_numpy_pairwise_sum():
+def test_prefix_sums_is_numpy_pairwise_sum():
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 40, 300)
     values = rng.random(counts.sum()) * 10.0**rng.integers(-3, 3, counts.sum())
-    sums = ragged_sum(values, counts)
     offsets = np.cumsum(counts) - counts
+    rows = np.zeros((300, 40))
+    for r, (o, c) in enumerate(zip(offsets, counts)):
+        rows[r, :c] = values[o:o + c]
+    sums = prefix_sums(rows, counts)
     expected = [np.sum(values[o:o + c]) for o, c in zip(offsets, counts)]
     np.testing.assert_array_equal(sums, expected)
     # A left-to-right sum differs somewhere: the association matters.
