@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from random_cases import make_random_case
 
-from mmmrhd.evaluation.functional import dump_jsonl, load_jsonl
+from mmmrhd.evaluation.functional import (SubmissionError, dump_jsonl,
+                                          load_jsonl)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EVAL = osp.join(REPO, 'tools', 'eval_preds.py')
@@ -60,7 +61,7 @@ def test_cli_subprocess_official_json_and_bad_submission(qvh_dir, tmp_path):
     pred = tmp_path / 'preds.jsonl'
     dump_jsonl(sub[:-2], str(pred))
     proc = run_subprocess(EVAL, pred, gt)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: 2 qid(s) of ')
     assert proc.stdout == ''
@@ -69,7 +70,7 @@ def test_cli_subprocess_official_json_and_bad_submission(qvh_dir, tmp_path):
 def test_cli_missing_file_and_usage(capsys, tmp_path):
     rc, out, err = run_main(capsys, tmp_path / 'nope.jsonl',
                             tmp_path / 'gt.jsonl')
-    assert rc == 1 and err.startswith('error: jsonl file not found')
+    assert rc == 2 and err.startswith('error: jsonl file not found')
     with pytest.raises(SystemExit) as e:
         eval_preds.main(['a', 'b', '--dataset', 'nope'])
     assert e.value.code == 2  # argparse usage error
@@ -90,7 +91,7 @@ def test_cli_warnings_and_strict(capsys, tmp_path):
     assert warnings[0].startswith('warning: ') and 'end <= start' in (
         warnings[0])
     rc, out, err = run_main(capsys, pred, gt_file, '--strict')
-    assert rc == 1 and '[strict]' in err and out == ''
+    assert rc == 2 and '[strict]' in err and out == ''
 
 
 def test_cli_released_test_gt(capsys, qvh_dir, tmp_path):
@@ -165,8 +166,77 @@ def test_benchmark_tool(capsys, tmp_path):
     pred, gt_file = tmp_path / 'p.jsonl', tmp_path / 'g.jsonl'
     dump_jsonl(sub, str(pred))
     dump_jsonl(gt, str(gt_file))
-    benchmark_metric.main(
-        ['--gt', str(gt_file), '--pred',
-         str(pred), '--repeat', '2'])
+    benchmark_metric.main([
+        '--gt',
+        str(gt_file), '--pred',
+        str(pred), '--repeat', '1', '--records', '300', '--official-root',
+        ''
+    ])
     out = capsys.readouterr().out
-    assert 'identical results: True' in out and 'speed-up x' in out
+    assert 'ours     tools/eval_preds.py: median ' in out
+    assert 'official evaluator: not run' in out
+    assert 'ours on 300 records: ' in out and 'peak memory (maxrss)' in out
+
+
+def test_cli_does_not_import_torch_or_mmengine(tmp_path):
+    sub, gt = make_random_case(3, num_queries=5)
+    pred, gt_file = tmp_path / 'p.jsonl', tmp_path / 'g.jsonl'
+    dump_jsonl(sub, str(pred))
+    dump_jsonl(gt, str(gt_file))
+    code = ('import runpy, sys; sys.argv = [sys.argv[1], *sys.argv[2:]]\n'
+            'try:\n    runpy.run_path(sys.argv[0], run_name="__main__")\n'
+            'except SystemExit:\n    pass\n'
+            'heavy = sorted(m for m in sys.modules if m.split(".")[0] in '
+            '("torch", "mmengine", "mmcv"))\n'
+            'print("HEAVY", heavy, "mmmrhd" in sys.modules)')
+    proc = run_subprocess('-c', code, EVAL, pred, gt_file)
+    assert proc.returncode == 0, proc.stderr
+    # No heavy import, and the stand-in parent packages were removed.
+    assert 'HEAVY [] False' in proc.stdout
+
+
+def test_cli_errors_name_file_and_line_and_exit_2(capsys, tmp_path):
+    sub, gt = make_random_case(4, num_queries=6)
+    gt_file = tmp_path / 'g.jsonl'
+    dump_jsonl(gt, str(gt_file))
+    pred = tmp_path / 'p.jsonl'
+    sub[2]['pred_relevant_windows'][0] = [1, 'x', 0.5]
+    dump_jsonl(sub, str(pred))
+    rc, out, err = run_main(capsys, pred, gt_file)
+    assert rc == 2 and out == ''
+    assert err == (f'error: {pred}: line 3 (qid {sub[2]["qid"]}): '
+                   "pred_relevant_windows[0] = [1, 'x', 0.5] is not [start, "
+                   'end, score] numbers\n')
+    # Bad JSON, non-UTF-8 bytes, duplicate qids, bad GT field.
+    pred.write_text('{"qid": 1, "pred_relevant_windows": []}\n{oops\n')
+    rc, _, err = run_main(capsys, pred, gt_file)
+    assert rc == 2 and err.startswith(f'error: {pred}: line 2 is not valid')
+    pred.write_bytes(b'{"qid": 1, "pred_relevant_windows": []}\n\xff\xfe\n')
+    rc, _, err = run_main(capsys, pred, gt_file)
+    assert rc == 2 and f'{pred}: line 2 is not UTF-8' in err
+    dump_jsonl(sub[:1] + sub, str(pred))
+    rc, _, err = run_main(capsys, pred, gt_file)
+    assert rc == 2 and (f'{pred}: line 2 (qid {sub[0]["qid"]}): duplicate '
+                        f'qid {sub[0]["qid"]} (also on line 1)') in err
+    gt[4]['relevant_windows'] = [[8, 2]]
+    dump_jsonl(gt, str(gt_file))
+    dump_jsonl(make_random_case(4, num_queries=6)[0], str(pred))
+    rc, _, err = run_main(capsys, pred, gt_file)
+    assert rc == 2 and (f'error: {gt_file}: line 5 (qid {gt[4]["qid"]}): a '
+                        'relevant window has end < start') in err
+    assert len(err.splitlines()) == 1
+    # --debug (or MMMRHD_DEBUG=1) shows the traceback instead.
+    with pytest.raises(SubmissionError, match='end < start'):
+        eval_preds.main([str(pred), str(gt_file), '--debug'])
+
+
+def test_cli_unknown_and_missing_qids(capsys, tmp_path):
+    sub, gt = make_random_case(5, num_queries=6)
+    gt_file, pred = tmp_path / 'g.jsonl', tmp_path / 'p.jsonl'
+    dump_jsonl(gt, str(gt_file))
+    sub[0] = dict(sub[0], qid=str(sub[0]['qid']))
+    dump_jsonl(sub[:-1], str(pred))
+    rc, _, err = run_main(capsys, pred, gt_file)
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert 'qid(s) of ' in err and 'missing from' in err
+    assert 'qid types differ' in err

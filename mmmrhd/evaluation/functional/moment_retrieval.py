@@ -3,24 +3,36 @@
 
 These reproduce jayleicn/moment_detr ``standalone_eval`` (``eval.py``
 ``compute_mr_ap`` / ``compute_mr_r1`` and ``utils.py``
-``compute_average_precision_detection``) bit for bit on valid windows,
-without multiprocessing. The only deliberate difference: a window pair whose
-union is <= 0 or whose predicted end is before its start has IoU 0 (the
-official code divides 0 by 0 there and counts a NaN IoU as a true positive).
+``compute_average_precision_detection``) bit for bit, without
+multiprocessing, including windows with end <= start.
 
-Exactness notes (all verified by the parity tests):
+Exactness notes (all verified against the official code, see
+``tests/evaluation/functional/test_official_oracle.py``):
 
+* IoU is ``inter / union`` exactly as ``compute_temporal_iou_batch_cross``
+  computes it, so a reversed predicted window whose length equals a GT
+  window's gives ``0 / 0 = NaN`` (and a shorter GT window ``-0.0``). The
+  official loop tests ``iou < threshold`` to reject a GT window, which is
+  False for NaN: such a window is a true positive at every threshold (if the
+  GT window is still free), and NaN sorts first in the visiting order.
 * GT windows are visited by IoU descending through ``argsort()[::-1]`` with
   numpy's default (unstable, SIMD) sort. To visit tied GT windows in the
-  official order we argsort rows of exactly the official length and values:
-  queries are grouped by their number of GT windows.
+  official order we argsort rows of exactly the official length and values
+  (NaN and -0.0 included): queries are grouped by their number of GT
+  windows.
 * Per-query AP and HL AP sums are taken with ``np.sum`` over rows holding
   exactly the official terms (rows grouped by term count), so numpy's
   pairwise summation associates them as in the official code.
+* JSON integers and floats give the same numbers: every value the official
+  code meets is an integer or a double, and the int64 arithmetic it uses for
+  all-integer windows is exact, like our float64 arithmetic on them.
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from .ragged import (distinct_counts, prefix_sums, ragged_offsets,
+                     ragged_to_padded)
 
 #: IoU thresholds 0.5:0.05:0.95 as the official float literals
 #: (eval.py ``[float(f"{e:.2f}") for e in np.linspace(0.5, 0.95, 10)]``).
@@ -37,12 +49,13 @@ MAX_PRED_WINDOWS = 10
 
 
 def temporal_iou(spans1: np.ndarray, spans2: np.ndarray) -> np.ndarray:
-    """IoU of broadcastable ``[start, end]`` windows.
+    """IoU of broadcastable ``[start, end]`` windows, as officially computed.
 
     ``inter / (len1 + len2 - inter)`` with ``inter = max(0, min(ends) -
-    max(starts))``, evaluated in the official operation order
-    (``utils.py compute_temporal_iou_batch_cross``). Where the union is <= 0
-    or ``spans1`` is reversed (end < start) the IoU is 0.
+    max(starts))``, in the official operation order (``utils.py
+    compute_temporal_iou_batch_cross``) and with its degenerate values: NaN
+    where the union is 0 (e.g. a reversed window as long as the other one),
+    ``-0.0`` where it is negative.
 
     Args:
         spans1 (np.ndarray): ``(..., 2)`` windows (predictions).
@@ -52,21 +65,23 @@ def temporal_iou(spans1: np.ndarray, spans2: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: float64 IoU of the broadcast shape without the last dim.
     """
-    s1, e1 = spans1[..., 0], spans1[..., 1]
-    s2, e2 = spans2[..., 0], spans2[..., 1]
-    inter = np.clip(np.minimum(e1, e2) - np.maximum(s1, s2), 0, None)
-    union = (e1 - s1) + (e2 - s2) - inter
-    valid = (union > 0) & (e1 >= s1)
-    iou = np.zeros(np.broadcast_shapes(inter.shape, union.shape))
-    np.divide(inter, union, out=iou, where=valid)
-    return iou
+    spans1 = np.asarray(spans1, dtype=np.float64)
+    spans2 = np.asarray(spans2, dtype=np.float64)
+    areas1 = spans1[..., 1] - spans1[..., 0]
+    areas2 = spans2[..., 1] - spans2[..., 0]
+    left = np.maximum(spans1[..., 0], spans2[..., 0])
+    right = np.minimum(spans1[..., 1], spans2[..., 1])
+    inter = np.clip(right - left, 0, None)
+    union = areas1 + areas2 - inter
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return inter / union
 
 
 def hull_temporal_iou(spans1: np.ndarray, spans2: np.ndarray) -> np.ndarray:
     """Paired IoU of the official R1: ``inter / (max(ends) - min(starts))``.
 
     Equals the IoU whenever the windows overlap (``utils.py
-    compute_temporal_iou_batch_paired``); 0 where the denominator is <= 0.
+    compute_temporal_iou_batch_paired``); 0 where the denominator is 0.
 
     Args:
         spans1 (np.ndarray): ``(N, 2)`` windows.
@@ -75,39 +90,15 @@ def hull_temporal_iou(spans1: np.ndarray, spans2: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: ``(N,)`` float64.
     """
+    spans1 = np.asarray(spans1, dtype=np.float64)
+    spans2 = np.asarray(spans2, dtype=np.float64)
     inter = np.maximum(
         0,
         np.minimum(spans1[:, 1], spans2[:, 1]) -
         np.maximum(spans1[:, 0], spans2[:, 0]))
     union = np.maximum(spans1[:, 1], spans2[:, 1]) - np.minimum(
         spans1[:, 0], spans2[:, 0])
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def ragged_sum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Sum consecutive runs of ``values`` exactly like ``np.sum`` of each run.
-
-    Run ``i`` holds the next ``counts[i]`` entries. Runs of the same length
-    are stacked into a C-contiguous ``(R, m)`` array and summed with
-    ``np.sum(axis=1)``, which applies numpy's pairwise summation to each row
-    just as ``np.sum`` does to a 1-D array of length ``m``. (A plain
-    left-to-right sum can differ in the last bit for ``m >= 8``.)
-
-    Args:
-        values (np.ndarray): ``(sum(counts),)`` float64 terms.
-        counts (np.ndarray): ``(R,)`` int run lengths.
-
-    Returns:
-        np.ndarray: ``(R,)`` float64 sums (0 for empty runs).
-    """
-    out = np.zeros(len(counts))
-    offsets = np.cumsum(counts) - counts
-    for m in np.unique(counts):
-        if m == 0:
-            continue
-        rows = np.flatnonzero(counts == m)
-        out[rows] = np.sum(values[offsets[rows, None] + np.arange(m)], axis=1)
-    return out
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union != 0)
 
 
 def voc_average_precision(tp: np.ndarray, valid: np.ndarray,
@@ -116,7 +107,13 @@ def voc_average_precision(tp: np.ndarray, valid: np.ndarray,
 
     Precision envelope with sentinels (recall 0 and 1, precision 0) and the
     sum of ``delta recall * precision`` over recall steps
-    (``utils.py interpolated_precision_recall``).
+    (``utils.py interpolated_precision_recall``). Recall steps are the true
+    positives (plus the final step to the recall-1 sentinel, whose term is
+    0), and the envelope at a true positive is the best precision at it or
+    at a later true positive (a false positive never has a higher precision
+    than the true positive before it), so only the true positives are
+    visited. The terms are summed in the official order with numpy's
+    pairwise summation (rows grouped by term count).
 
     Args:
         tp (np.ndarray): ``(R, P)`` 0/1 true-positive flags in rank order.
@@ -127,29 +124,36 @@ def voc_average_precision(tp: np.ndarray, valid: np.ndarray,
     Returns:
         np.ndarray: ``(R,)`` float64 AP (0 for rows without valid entries).
     """
-    num_rows, num_preds = tp.shape
-    tp_cum = np.cumsum(tp, axis=1, dtype=np.float64)
-    rank = np.arange(1, num_preds + 1, dtype=np.float64)
-    recall = tp_cum / num_gt[:, None].astype(np.float64)
-    precision = np.where(valid, tp_cum / rank, 0.)
-    mrec = np.concatenate(
-        [np.zeros((num_rows, 1)), recall,
-         np.ones((num_rows, 1))], axis=1)
-    mprec = np.concatenate(
-        [np.zeros((num_rows, 1)), precision,
-         np.zeros((num_rows, 1))], axis=1)
-    mprec = np.maximum.accumulate(mprec[:, ::-1], axis=1)[:, ::-1]
-    step = np.zeros_like(mrec, dtype=bool)
-    step[:, 1:] = mrec[:, 1:] != mrec[:, :-1]
-    d_rec = np.zeros_like(mrec)
-    d_rec[:, 1:] = mrec[:, 1:] - mrec[:, :-1]
-    # The official terms, row by row in recall-step order.
-    return ragged_sum((d_rec * mprec)[step], step.sum(axis=1))
+    num_rows = tp.shape[0]
+    num_gt = np.asarray(num_gt, dtype=np.float64)
+    row, pos = np.nonzero((tp != 0) & valid)  # by row, then rank
+    n_tp = np.bincount(row, minlength=num_rows)
+    k = (np.arange(row.size) - (np.cumsum(n_tp) - n_tp)[row] + 1).astype(
+        np.float64)  # TP count so far
+    gt = num_gt[row]
+    d_rec = k / gt - (k - 1) / gt  # recall[i] - recall[i - 1]
+    precision = k / (pos + 1).astype(np.float64)  # tp / (tp + fp)
+    col = (k - 1).astype(np.int64)
+    width = int(n_tp.max()) + 1 if num_rows else 1
+    env = np.zeros((num_rows, width))
+    env[row, col] = precision
+    env = np.maximum.accumulate(env[:, ::-1], axis=1)[:, ::-1]
+    terms = np.zeros((num_rows, width))
+    terms[row, col] = d_rec * env[row, col]
+    # One more term, (1 - recall) * 0, unless the last recall is exactly 1.
+    return prefix_sums(terms, n_tp + (n_tp < num_gt))
+
+
+#: Queries evaluated at once; bounds the memory of the padded arrays.
+CHUNK_QUERIES = 2048
 
 
 def _greedy_match(iou: np.ndarray, valid: np.ndarray,
                   thresholds: np.ndarray) -> np.ndarray:
     """Official greedy matching for queries with the same number of GTs.
+
+    A GT window is rejected by ``iou < threshold`` as officially, so a NaN
+    IoU (a degenerate window) is not rejected: it matches if still free.
 
     Args:
         iou (np.ndarray): ``(N, P, K)`` IoU of ranked predictions vs GTs.
@@ -162,9 +166,9 @@ def _greedy_match(iou: np.ndarray, valid: np.ndarray,
     num, num_preds, num_gt = iou.shape
     thr = thresholds[None, :, None]
     if num_gt == 1:
-        # One GT window: the best-ranked prediction reaching the threshold
+        # One GT window: the best-ranked prediction not below the threshold
         # takes it; every later one is a false positive.
-        ok = (iou[:, None, :, 0] >= thr) & valid[:, None, :]
+        ok = ~(iou[:, None, :, 0] < thr) & valid[:, None, :]
         return ok & (np.cumsum(ok, axis=-1) == 1)
     # Visiting order of the official loop: ``tiou_arr.argsort()[::-1]`` on
     # a length-K row; an (N, P, K) argsort sorts each row the same way.
@@ -177,16 +181,140 @@ def _greedy_match(iou: np.ndarray, valid: np.ndarray,
     q3, t3 = q2[:, :, None], t2[:, :, None]
     for r in range(num_preds):
         o_r, s_r = order[:, r, :], iou_sorted[:, r, :]  # (N, K)
+        below = s_r[:, None, :] < thr  # (N, T, K); False for NaN
         # The loop stops at the first GT that is below the threshold (FP)
         # or not yet locked (TP); GTs locked by better predictions are
         # skipped. No stop at all also means FP.
-        stop = (s_r[:, None, :] < thr) | ~locked[q3, t3, o_r[:, None, :]]
+        stop = below | ~locked[q3, t3, o_r[:, None, :]]
         first = np.argmax(stop, axis=-1)  # (N, T)
-        hit = (stop[q2, t2, first] & (s_r[q2, first] >= thresholds)
+        hit = (stop[q2, t2, first] & ~below[q2, t2, first]
                & valid[:, r, None])
         tp[:, :, r] = hit
         locked[q2, t2, o_r[q2, first]] |= hit
     return tp
+
+
+def _ap_chunk(pred: np.ndarray, pred_counts: np.ndarray, gt: np.ndarray,
+              gt_counts: np.ndarray, thresholds: np.ndarray,
+              max_pred_windows: int) -> np.ndarray:
+    """:func:`mr_average_precision_flat` for one chunk of queries."""
+    num_q, num_t = len(pred_counts), thresholds.size
+    kept = np.minimum(pred_counts, max_pred_windows)
+    max_p = max(int(kept.max()) if num_q else 0, 1)
+    windows = ragged_to_padded(pred, pred_counts, max_p, 0.)
+    valid = np.arange(max_p)[None, :] < kept[:, None]
+    # Stable descending sort by score (Python ``list.sort`` with key -score
+    # in the official code); padding (-inf) goes last.
+    score = np.where(valid, windows[:, :, 2], -np.inf)
+    order = np.argsort(-score, axis=1, kind='stable')
+    windows = np.take_along_axis(windows, order[:, :, None], axis=1)
+    max_k = int(gt_counts.max())
+    gts = ragged_to_padded(gt, gt_counts, max_k, 0.)
+    tp = np.zeros((num_q, num_t, max_p), dtype=bool)
+    for k in distinct_counts(gt_counts):
+        group = np.flatnonzero(gt_counts == k)
+        iou = temporal_iou(windows[group, :, None, :2],
+                           gts[group, None, :k, :])  # (G, P, k)
+        tp[group] = _greedy_match(iou, valid[group], thresholds)
+    flat_tp = tp.reshape(num_q * num_t, max_p)
+    flat_valid = np.repeat(valid, num_t, axis=0)
+    ap = voc_average_precision(flat_tp, flat_valid,
+                               np.repeat(gt_counts, num_t))
+    return ap.reshape(num_q, num_t)
+
+
+def _check_flat(pred_counts: np.ndarray, gt_counts: np.ndarray) -> None:
+    if len(gt_counts) != len(pred_counts):
+        raise ValueError(f'got {len(pred_counts)} prediction lists but '
+                         f'{len(gt_counts)} ground-truth lists')
+    if len(gt_counts) and gt_counts.min() < 1:
+        raise ValueError('every query needs at least one GT window')
+
+
+def _chunks(num: int):
+    size = CHUNK_QUERIES
+    for start in range(0, num, size):
+        yield start, min(start + size, num)
+
+
+def mr_average_precision_flat(
+        pred: np.ndarray,
+        pred_counts: np.ndarray,
+        gt: np.ndarray,
+        gt_counts: np.ndarray,
+        thresholds: Sequence[float] = MR_MAP_THRESHOLDS,
+        max_pred_windows: int = MAX_PRED_WINDOWS) -> np.ndarray:
+    """Per-query moment-retrieval AP from flat (ragged) arrays.
+
+    Query ``q`` owns the next ``pred_counts[q]`` rows of ``pred`` and the
+    next ``gt_counts[q]`` rows of ``gt``. Queries are processed in chunks of
+    :data:`CHUNK_QUERIES`, so memory stays bounded for any number of queries.
+
+    Args:
+        pred (np.ndarray): ``(N, 3)`` ``[start, end, score]`` in file order.
+        pred_counts (np.ndarray): ``(Q,)`` windows per query.
+        gt (np.ndarray): ``(M, 2)`` GT ``[start, end]``.
+        gt_counts (np.ndarray): ``(Q,)`` GT windows per query (>= 1).
+        thresholds (Sequence[float]): IoU thresholds ``(T,)``.
+        max_pred_windows (int): Windows kept per query. Defaults to 10.
+
+    Returns:
+        np.ndarray: ``(Q, T)`` float64 AP.
+    """
+    pred_counts = np.asarray(pred_counts, dtype=np.int64)
+    gt_counts = np.asarray(gt_counts, dtype=np.int64)
+    _check_flat(pred_counts, gt_counts)
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    out = np.zeros((len(pred_counts), thresholds.size))
+    p_off = np.concatenate([[0], np.cumsum(pred_counts)])
+    g_off = np.concatenate([[0], np.cumsum(gt_counts)])
+    for a, b in _chunks(len(pred_counts)):
+        out[a:b] = _ap_chunk(pred[p_off[a]:p_off[b]], pred_counts[a:b],
+                             gt[g_off[a]:g_off[b]], gt_counts[a:b],
+                             thresholds, max_pred_windows)
+    return out
+
+
+def mr_top1_iou_flat(pred: np.ndarray, pred_counts: np.ndarray,
+                     gt: np.ndarray, gt_counts: np.ndarray) -> np.ndarray:
+    """R1 IoU of each query's first window from flat arrays.
+
+    See :func:`mr_average_precision_flat` for the layout and
+    :func:`mr_top1_iou` for the rule.
+
+    Returns:
+        np.ndarray: ``(Q,)`` float64 IoU.
+    """
+    pred_counts = np.asarray(pred_counts, dtype=np.int64)
+    gt_counts = np.asarray(gt_counts, dtype=np.int64)
+    _check_flat(pred_counts, gt_counts)
+    num_q = len(pred_counts)
+    has_pred = pred_counts > 0
+    top1 = np.zeros((num_q, 2))
+    top1[has_pred] = pred[ragged_offsets(pred_counts)[has_pred], :2]
+    out = np.zeros(num_q)
+    g_off = np.concatenate([[0], np.cumsum(gt_counts)])
+    for a, b in _chunks(num_q):
+        counts = gt_counts[a:b]
+        gts = ragged_to_padded(gt[g_off[a]:g_off[b]], counts,
+                               int(counts.max()), 0.)
+        gt_valid = np.arange(gts.shape[1])[None, :] < counts[:, None]
+        iou = temporal_iou(top1[a:b, None, :], gts)
+        # np.argmax takes the first NaN if there is one, as officially.
+        best = np.argmax(np.where(gt_valid, iou, -np.inf), axis=1)
+        chosen = gts[np.arange(b - a), best]
+        out[a:b] = np.where(has_pred[a:b],
+                            hull_temporal_iou(top1[a:b], chosen), 0.)
+    return out
+
+
+def _to_flat(windows: Sequence[np.ndarray],
+             width: int) -> Tuple[np.ndarray, np.ndarray]:
+    counts = np.array([len(w) for w in windows], dtype=np.int64)
+    rows = [np.asarray(w, dtype=np.float64).reshape(-1, width)[:, :width]
+            for w in windows if len(w)]
+    flat = np.concatenate(rows) if rows else np.zeros((0, width))
+    return flat, counts
 
 
 def mr_average_precision(
@@ -212,48 +340,23 @@ def mr_average_precision(
     Returns:
         np.ndarray: ``(Q, T)`` float64 AP.
     """
-    num_q = len(pred_windows)
-    thresholds = np.asarray(thresholds, dtype=np.float64)
-    num_t = thresholds.size
-    if len(gt_windows) != num_q:
-        raise ValueError(f'got {num_q} prediction lists but '
+    if len(gt_windows) != len(pred_windows):
+        raise ValueError(f'got {len(pred_windows)} prediction lists but '
                          f'{len(gt_windows)} ground-truth lists')
-    preds = [p[:max_pred_windows] for p in pred_windows]
-    max_p = max([len(p) for p in preds] + [1])
-    num_gts = np.array([len(g) for g in gt_windows])
-    if num_q and num_gts.min() < 1:
-        raise ValueError('every query needs at least one GT window')
-    tp = np.zeros((num_q, num_t, max_p))
-    valid = np.zeros((num_q, max_p), dtype=bool)
-    for q, p in enumerate(preds):
-        valid[q, :len(p)] = True
-    for k in np.unique(num_gts):
-        group = np.flatnonzero(num_gts == k)
-        windows = np.zeros((group.size, max_p, 3))
-        windows[:, :, 1] = -1.  # padding: reversed window, IoU 0
-        windows[:, :, 2] = -np.inf
-        for i, q in enumerate(group):
-            windows[i, :len(preds[q])] = preds[q]
-        # Stable descending sort by score (Python ``list.sort`` with key
-        # -score in the official code); padding (-inf) goes last.
-        order = np.argsort(-windows[:, :, 2], axis=1, kind='stable')
-        windows = np.take_along_axis(windows, order[:, :, None], axis=1)
-        gts = np.stack([gt_windows[q] for q in group])  # (G, k, 2)
-        iou = temporal_iou(windows[:, :, None, :2], gts[:, None, :, :])
-        tp[group] = _greedy_match(iou, valid[group], thresholds)
-    flat_tp = tp.reshape(num_q * num_t, max_p)
-    flat_valid = np.repeat(valid, num_t, axis=0)
-    ap = voc_average_precision(flat_tp, flat_valid, np.repeat(num_gts, num_t))
-    return ap.reshape(num_q, num_t)
+    pred, pred_counts = _to_flat(pred_windows, 3)
+    gt, gt_counts = _to_flat(gt_windows, 2)
+    return mr_average_precision_flat(pred, pred_counts, gt, gt_counts,
+                                     thresholds, max_pred_windows)
 
 
 def mr_top1_iou(pred_windows: Sequence[np.ndarray],
                 gt_windows: Sequence[np.ndarray]) -> np.ndarray:
     """IoU of each query's first predicted window (file order) for R1.
 
-    The GT window with the highest IoU (first on ties) is chosen, then the
-    IoU is recomputed with :func:`hull_temporal_iou` (``eval.py
-    compute_mr_r1``). A query without predicted windows gets 0.
+    The GT window with the highest IoU (first on ties; the first NaN IoU if
+    any, as ``np.argmax`` picks it) is chosen, then the IoU is recomputed
+    with :func:`hull_temporal_iou` (``eval.py compute_mr_r1``). A query
+    without predicted windows gets 0.
 
     Args:
         pred_windows (Sequence[np.ndarray]): Per query ``(n_i, >=2)``.
@@ -263,24 +366,29 @@ def mr_top1_iou(pred_windows: Sequence[np.ndarray],
     Returns:
         np.ndarray: ``(Q,)`` float64 IoU.
     """
-    num_q = len(pred_windows)
-    if num_q == 0:
+    if len(pred_windows) == 0:
         return np.zeros(0)
-    has_pred = np.array([len(p) > 0 for p in pred_windows])
-    top1 = np.zeros((num_q, 2))
-    top1[:, 1] = -1.
-    for q in np.flatnonzero(has_pred):
-        top1[q] = pred_windows[q][0, :2]
-    max_k = max(len(g) for g in gt_windows)
-    gts = np.zeros((num_q, max_k, 2))
-    gt_valid = np.zeros((num_q, max_k), dtype=bool)
-    for q, g in enumerate(gt_windows):
-        gts[q, :len(g)] = g
-        gt_valid[q, :len(g)] = True
-    iou = temporal_iou(top1[:, None, :], gts)
-    best = np.argmax(np.where(gt_valid, iou, -np.inf), axis=1)
-    chosen = gts[np.arange(num_q), best]
-    return np.where(has_pred, hull_temporal_iou(top1, chosen), 0.)
+    counts = np.array([len(p) for p in pred_windows], dtype=np.int64)
+    first = [np.asarray(p, dtype=np.float64)[:1, :2] for p in pred_windows]
+    pred, _ = _to_flat(first, 2)
+    gt, gt_counts = _to_flat(gt_windows, 2)
+    return mr_top1_iou_flat(pred, np.minimum(counts, 1), gt, gt_counts)
+
+
+def bucket_mask(gt: np.ndarray, bounds: Optional[tuple]) -> np.ndarray:
+    """Which GT windows have a length ``end - start`` in ``(lo, hi]``.
+
+    Args:
+        gt (np.ndarray): ``(M, 2)`` GT windows.
+        bounds (tuple, optional): ``(lo, hi)``; ``None`` keeps every window.
+
+    Returns:
+        np.ndarray: ``(M,)`` bool.
+    """
+    if bounds is None:
+        return np.ones(len(gt), dtype=bool)
+    length = gt[:, 1] - gt[:, 0]
+    return (length > bounds[0]) & (length <= bounds[1])
 
 
 def mr_bucket_masks(gt_windows: Sequence[np.ndarray],
@@ -294,12 +402,8 @@ def mr_bucket_masks(gt_windows: Sequence[np.ndarray],
     Returns:
         dict: Name to a list of per-query bool masks ``(m_i,)``.
     """
-    lengths = [g[:, 1] - g[:, 0] for g in gt_windows]
-    out = {}
-    for name, bounds in ranges.items():
-        if bounds is None:
-            out[name] = [np.ones(len(x), dtype=bool) for x in lengths]
-        else:
-            lo, hi = bounds
-            out[name] = [(x > lo) & (x <= hi) for x in lengths]
-    return out
+    return {
+        name: [bucket_mask(np.asarray(g).reshape(-1, 2), bounds)
+               for g in gt_windows]
+        for name, bounds in ranges.items()
+    }

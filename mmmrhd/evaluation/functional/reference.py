@@ -25,8 +25,9 @@ from .tvsum import TVSUM_TOP_K
 def reference_iou_row(pred: Sequence[float], gts: np.ndarray) -> np.ndarray:
     """IoU of one ``[start, end]`` window with each GT window.
 
-    ``inter / (len_pred + len_gt - inter)``; 0 where the union is <= 0 or
-    the prediction is reversed.
+    ``inter / (len_pred + len_gt - inter)`` as the official code computes
+    it: NaN where the union is 0 (a reversed prediction as long as the GT
+    window), ``-0.0`` where it is negative.
 
     Args:
         pred (Sequence[float]): ``[start, end]``.
@@ -39,8 +40,8 @@ def reference_iou_row(pred: Sequence[float], gts: np.ndarray) -> np.ndarray:
     inter = np.clip(
         np.minimum(end, gts[:, 1]) - np.maximum(start, gts[:, 0]), 0, None)
     union = (end - start) + (gts[:, 1] - gts[:, 0]) - inter
-    valid = (union > 0) & (end >= start)
-    return np.divide(inter, union, out=np.zeros(len(gts)), where=valid)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return inter / union
 
 
 def reference_voc_ap(tp: List[float], num_gt: int) -> float:
@@ -87,7 +88,7 @@ def reference_mr_ap_one(
         for iou, visit_order in zip(ious, visit_orders):
             hit = 0.
             for j in visit_order:
-                if iou[j] < thr:
+                if iou[j] < thr:  # False for a NaN IoU (official)
                     break  # every remaining GT is worse: false positive
                 if locked[j]:
                     continue  # taken by a higher-scored prediction
@@ -119,13 +120,14 @@ def reference_mr_top1_iou(pred_windows: Sequence[np.ndarray],
         if len(pred) == 0:
             continue  # no window: a miss
         start, end = float(pred[0][0]), float(pred[0][1])
-        # The best-overlapping GT window (first one on ties) ...
+        # The best-overlapping GT window (first one on ties, first NaN if
+        # any) ...
         gt_start, gt_end = gts[int(
             np.argmax(reference_iou_row((start, end), gts)))]
         # ... scored with inter / (max(ends) - min(starts)).
         inter = max(0., min(end, gt_end) - max(start, gt_start))
         hull = max(end, gt_end) - min(start, gt_start)
-        out[q] = inter / hull if hull > 0 else 0.
+        out[q] = inter / hull if hull != 0 else 0.
     return out
 
 

@@ -12,10 +12,14 @@ import json
 import os
 import os.path as osp
 from collections import Counter
+from math import isfinite
 from numbers import Real
-from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence
+from typing import (Any, Dict, Hashable, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple)
 
 import numpy as np
+
+from mmmrhd.utils.errors import DataError
 
 #: Keys of a submission record in the order the official files use
 #: (moment_detr ``inference.py``: ``dict(qid, query, vid,
@@ -24,8 +28,12 @@ SUBMISSION_KEYS = ('qid', 'query', 'vid', 'pred_relevant_windows',
                    'pred_saliency_scores')
 
 
-class SubmissionError(ValueError):
-    """A submission or ground-truth file cannot be evaluated."""
+class SubmissionError(DataError):
+    """A submission or ground-truth file cannot be evaluated.
+
+    A :class:`~mmmrhd.utils.errors.DataError` (hence a ``ValueError``): the
+    tools print it as one ``error: ...`` line and exit with status 2.
+    """
 
 
 class SubmissionWarning(UserWarning):
@@ -34,6 +42,52 @@ class SubmissionWarning(UserWarning):
     Raised as an error instead when the evaluation runs with
     ``strict=True``.
     """
+
+
+def iter_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """Stream a jsonl file: yield ``(line_number, record)`` one at a time.
+
+    Blank lines are skipped; only one line is held in memory at a time.
+
+    Args:
+        path (str): File path.
+
+    Yields:
+        tuple[int, dict]: 1-based line number and the parsed object.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        SubmissionError: If the file cannot be read, is not UTF-8, or a line
+            is not a JSON object (naming the line).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'jsonl file not found: {path}')
+    try:
+        f = open(path, 'rb')
+    except OSError as e:
+        raise SubmissionError(
+            f'{path}: cannot read ({e.strerror or e})') from None
+    with f:
+        for line_no, raw in enumerate(f, 1):
+            try:
+                line = raw.decode('utf-8')
+            except UnicodeDecodeError as e:
+                raise SubmissionError(
+                    f'{path}: line {line_no} is not UTF-8 text ({e.reason} '
+                    f'at byte {e.start + 1} of the line)') from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SubmissionError(
+                    f'{path}: line {line_no} is not valid JSON ({e.msg})'
+                ) from None
+            if not isinstance(record, dict):
+                raise SubmissionError(
+                    f'{path}: line {line_no} is a JSON '
+                    f'{type(record).__name__}, expected an object')
+            yield line_no, record
 
 
 def load_jsonl(path: str) -> List[Dict[str, Any]]:
@@ -49,26 +103,7 @@ def load_jsonl(path: str) -> List[Dict[str, Any]]:
         FileNotFoundError: If ``path`` does not exist.
         SubmissionError: If a line is not a JSON object.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'jsonl file not found: {path}')
-    records = []
-    with open(path, encoding='utf-8') as f:
-        for line_no, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SubmissionError(
-                    f'{path}: line {line_no} is not valid JSON ({e.msg})'
-                ) from None
-            if not isinstance(record, dict):
-                raise SubmissionError(
-                    f'{path}: line {line_no} is a JSON '
-                    f'{type(record).__name__}, expected an object')
-            records.append(record)
-    return records
+    return [record for _, record in iter_jsonl(path)]
 
 
 def to_submission_record(pred: Dict[str, Any]) -> Dict[str, Any]:
@@ -234,10 +269,16 @@ def _all_plain_numbers(values: Iterable[Any]) -> bool:
 
 def parse_number(value: Any, where: str, field: str) -> float:
     """Return ``value`` as a finite float or raise naming ``where/field``."""
-    if not _is_number(value) or not np.isfinite(value):
-        raise SubmissionError(
+    if type(value) in _PLAIN_NUMBERS:
+        try:
+            if isfinite(value):
+                return float(value)
+        except OverflowError:  # an int beyond the float range
+            pass
+    elif _is_number(value) and np.isfinite(value):
+        return float(value)
+    raise SubmissionError(
             f'{where}: {field!r} must be a finite number, got {value!r}')
-    return float(value)
 
 
 def parse_windows(value: Any,
@@ -321,6 +362,11 @@ def parse_scores(value: Any, where: str, field: str) -> np.ndarray:
 def describe(name: str, index: int, record: Dict[str, Any]) -> str:
     """``'<name>: record <index> (qid <qid>)'`` for error messages."""
     return f'{name}: record {index} ({_qid_repr(record)})'
+
+
+def describe_line(path: str, line_no: int, record: Dict[str, Any]) -> str:
+    """``'<path>: line <line_no> (qid <qid>)'`` for error messages."""
+    return f'{path}: line {line_no} ({_qid_repr(record)})'
 
 
 def require_key(record: Dict[str, Any],

@@ -8,9 +8,9 @@ from mmmrhd.evaluation.functional import (
     mr_average_precision, mr_top1_iou, parse_submission,
     reference_mr_average_precision, reference_mr_top1_iou, temporal_iou,
     voc_average_precision)
-from mmmrhd.evaluation.functional.moment_retrieval import (mr_bucket_masks,
-                                                           ragged_sum)
+from mmmrhd.evaluation.functional.moment_retrieval import mr_bucket_masks
 from mmmrhd.evaluation.functional.qvhighlights import MR_BUCKETS
+from mmmrhd.evaluation.functional.ragged import prefix_sums
 
 
 def _ap(preds, gts):
@@ -38,15 +38,22 @@ def test_temporal_iou_values_and_degenerate_windows():
         [5., 15.],  # 5 / 15
         [20., 30.],  # disjoint: 0
         [0., 8.],  # 8 / 10
-        [10., 0.],  # reversed, same length: official 0/0 -> TP; ours 0
+        [10., 0.],  # reversed, same length: union 0 -> 0/0 = NaN
         [5., 5.],  # zero length inside: 0
-        [12., 0.],  # reversed, longer: 0
+        [12., 0.],  # reversed, longer: union -2 -> -0.0
+        [8., 0.],  # reversed, shorter: 0 / 2
     ])
     iou = temporal_iou(preds[:, None, :], gt[None, :, :])[:, 0]
-    np.testing.assert_allclose(iou, [1, 1 / 3, 0, 0.8, 0, 0, 0])
+    # The official values (compute_temporal_iou_batch_cross), NaN included.
+    np.testing.assert_allclose(iou, [1, 1 / 3, 0, 0.8, np.nan, 0, 0, 0])
     assert iou[3] == 0.8  # exact: matters for the >= 0.8 threshold
-    # Zero-length prediction on a zero-length GT: union 0 -> IoU 0.
-    assert temporal_iou(np.array([3., 3.]), np.array([3., 3.])) == 0
+    assert np.signbit(iou[6]) and not np.signbit(iou[7])
+    # Zero-length prediction on a zero-length GT: union 0 -> NaN.
+    assert np.isnan(temporal_iou(np.array([3., 3.]), np.array([3., 3.])))
+    # JSON integers give the same values as floats.
+    np.testing.assert_array_equal(
+        temporal_iou(preds.astype(int)[:, None, :], gt.astype(int)[None]),
+        iou[:, None])
 
 
 def test_hull_iou():
@@ -146,12 +153,26 @@ def test_ap_tied_gt_visiting_order_follows_numpy_argsort():
                                   reference_mr_average_precision(preds, gts))
 
 
-def test_ap_empty_and_reversed_predictions_score_zero():
+def test_ap_empty_and_reversed_predictions():
     p = [np.zeros((0, 3))]
     g = [np.array([[0., 10.]])]
     np.testing.assert_array_equal(mr_average_precision(p, g), 0)
-    # Reversed window whose length equals the GT's: official TP, ours FP.
-    np.testing.assert_array_equal(_ap([[10, 0, 1.]], [[0, 10]]), 0)
+    # Reversed window whose length equals the GT's: IoU NaN, which the
+    # official `iou < threshold` test does not reject -> TP everywhere.
+    np.testing.assert_array_equal(_ap([[10, 0, 1.]], [[0, 10]]), 1)
+    # ... and it takes the GT before a perfect, lower-scored window.
+    np.testing.assert_array_equal(_ap([[10, 0, 1.], [0, 10, .5]], [[0, 10]]),
+                                  1)
+    # With two GT windows the NaN one is visited first (argsort puts NaN
+    # last, [::-1] first), even before an IoU-1 GT window.
+    np.testing.assert_array_equal(
+        _ap([[10, 0, 1.], [20, 30, .5]], [[20, 30], [0, 10]]), 1)
+    # Longer or shorter reversed windows (IoU -0.0 / 0) and zero-length
+    # windows are false positives.
+    np.testing.assert_array_equal(
+        _ap([[12, 0, 1.], [8, 0, .9], [5, 5, .8]], [[0, 10]]), 0)
+    # Zero-length prediction on a zero-length GT window: NaN -> TP.
+    np.testing.assert_array_equal(_ap([[3, 3, 1.]], [[3, 3]]), 1)
 
 
 def test_mr_average_precision_input_errors():
@@ -167,15 +188,17 @@ def test_top1_iou_uses_first_window_in_file_order():
         np.array([[0., 8., .5]]),  # best GT is the second one
         np.zeros((0, 3)),  # no window: 0
         np.array([[10., 0., 1.]]),  # reversed: 0
+        np.array([[3., 3., 1.]]),  # zero length on zero-length GT: 0
     ]
     gts = [
         np.array([[20., 30.]]),
         np.array([[0., 4.], [0., 10.]]),
         np.array([[0., 10.]]),
-        np.array([[0., 10.]]),
+        np.array([[30., 40.], [0., 10.]]),
+        np.array([[3., 3.]]),
     ]
     ours = mr_top1_iou(preds, gts)
-    np.testing.assert_array_equal(ours, [0, 0.8, 0, 0])
+    np.testing.assert_array_equal(ours, [0, 0.8, 0, 0, 0])
     np.testing.assert_array_equal(ours, reference_mr_top1_iou(preds, gts))
     assert mr_top1_iou([], []).shape == (0, )
 
@@ -191,12 +214,15 @@ def test_bucket_boundaries():
     assert masks['full'][0].tolist() == [True] * 5
 
 
-def test_ragged_sum_is_numpy_pairwise_sum():
+def test_prefix_sums_is_numpy_pairwise_sum():
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 40, 300)
     values = rng.random(counts.sum()) * 10.0**rng.integers(-3, 3, counts.sum())
-    sums = ragged_sum(values, counts)
     offsets = np.cumsum(counts) - counts
+    rows = np.zeros((300, 40))
+    for r, (o, c) in enumerate(zip(offsets, counts)):
+        rows[r, :c] = values[o:o + c]
+    sums = prefix_sums(rows, counts)
     expected = [np.sum(values[o:o + c]) for o, c in zip(offsets, counts)]
     np.testing.assert_array_equal(sums, expected)
     # A left-to-right sum differs somewhere: the association matters.
