@@ -188,3 +188,20 @@ def test_qd_and_moment_detr_losses():
     for model in (qd, md):
         assert model.joint_loss.weights == dict(
             loss_span=10.0, loss_giou=1.0, loss_label=4.0, loss_saliency=1.0)
+
+
+@pytest.mark.parametrize('name', ['qd_detr', 'moment_detr'])
+def test_metafile_lists_every_config_with_its_parameter_count(name):
+    import yaml
+    with open(osp.join(CONFIG_DIR, name, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = {m['Config'] for m in meta['Models']}
+    on_disk = {f'configs/{c}' for c in CONFIGS if c.startswith(name + '/')}
+    assert listed == on_disk
+    for m in meta['Models']:
+        assert m['In Collection'] == meta['Collections'][0]['Name']
+        params = m['Metadata'].get('Parameters')
+        if params is not None:
+            cfg = Config.fromfile(osp.join(REPO, m['Config']))
+            model = MODELS.build(cfg.model)
+            assert sum(p.numel() for p in model.parameters()) == params
