@@ -36,6 +36,13 @@ def test_cli_passes_on_official_fixture(fixtures_dir, tmp_path):
     assert out.exists()
 
 
+@pytest.mark.parametrize('name', ['qddetr.pth', 'momentdetr.pth'])
+def test_cli_picks_other_models_from_meta(name, fixtures_dir, capsys):
+    assert _main()([osp.join(fixtures_dir, name)]) == 0
+    out = capsys.readouterr().out
+    assert f'{name}: ' in out and '-> PASS' in out
+
+
 def test_cli_fails_on_perturbed_outputs(fixtures_dir, tmp_path, capsys):
     fx = load_fixture(osp.join(fixtures_dir, 'taskweave_hd2mr_epoch50.pth'))
     fx['outputs']['pred_spans'] = fx['outputs']['pred_spans'] + 1e-3
@@ -51,10 +58,16 @@ def test_cli_fails_on_perturbed_outputs(fixtures_dir, tmp_path, capsys):
 
 def test_cli_bad_input(fixtures_dir, tmp_path, capsys):
     assert _main()([str(tmp_path / 'missing.pth')]) == 2
-    assert _main()([osp.join(fixtures_dir, 'qddetr.pth')]) == 2
+    fx = load_fixture(osp.join(fixtures_dir, 'qddetr.pth'))
+    fx['meta']['repo'] = 'someone/UnportedDETR'
+    path = tmp_path / 'unported.pth'
+    torch.save(fx, path)
+    assert _main()([str(path)]) == 2
     err = capsys.readouterr().err
     assert 'no such file' in err
-    assert "no mmmrhd parity check for fixtures of 'wjun0830/QD-DETR'" in err
+    assert ("no mmmrhd parity check for fixtures of 'someone/UnportedDETR'"
+            in err)
+    assert "'EdenGabriel/TaskWeave'" in err  # lists the supported repos
 
 
 def test_compare_budget_and_shapes():

@@ -1,6 +1,8 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """mmmrhd.models.detectors: complete MR/HD models."""
 from .base_mrhd_detector import BaseMRHDDetector
+from .moment_detr import MomentDETR
+from .qd_detr import QDDETR
 from .taskweave import TaskWeave
 
-__all__ = ['BaseMRHDDetector', 'TaskWeave']
+__all__ = ['BaseMRHDDetector', 'MomentDETR', 'QDDETR', 'TaskWeave']
