@@ -16,6 +16,8 @@ from .t2v_encoder import (T2VCrossAttentionLayer, T2VEncoder,
 from .temporal_max_pool import TemporalMaxPool
 from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
 from .weighted_pool import WeightedPool, mask_logits
+from .context_query_fuser import (CQAttention, CQConcatenate,
+                                  ContextQueryFuser)
 
 __all__ = [
     'MultiheadAttention', 'ProjectionFreeAttention',
@@ -26,5 +28,6 @@ __all__ = [
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',
     'T2VEncoder', 'official_t2v_attn_mask', 'TemporalMaxPool',
     'PostNormEncoderLayer', 'TransformerEncoder',
-    'WeightedPool', 'mask_logits'
+    'WeightedPool', 'mask_logits', 'CQAttention', 'CQConcatenate',
+    'ContextQueryFuser'
 ]
