@@ -1,6 +1,7 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """mmmrhd.models.detectors: complete MR/HD models."""
 from .base_mrhd_detector import BaseMRHDDetector
+from .qd_detr import QDDETR
 from .taskweave import TaskWeave
 
-__all__ = ['BaseMRHDDetector', 'TaskWeave']
+__all__ = ['BaseMRHDDetector', 'QDDETR', 'TaskWeave']

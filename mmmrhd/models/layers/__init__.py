@@ -5,6 +5,7 @@ from .attention import (MultiheadAttention, ProjectionFreeAttention,
 from .channel_layer_norm import ChannelLayerNorm
 from .dropout import Dropout, dropout
 from .ffn import PReLUFFNMixin
+from .global_token import GlobalToken
 from .input_projection import InputProjection, ProjectionLayer
 from .mlp import MLP, inverse_sigmoid
 from .positional_encoding import (LearnedPositionalEncoding,
@@ -27,7 +28,7 @@ __all__ = [
     'LearnedPositionalEncoding', 'SinePositionalEncoding1D',
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',
     'T2VEncoder', 'official_t2v_attn_mask', 'TemporalMaxPool',
-    'PostNormEncoderLayer', 'TransformerEncoder',
+    'PostNormEncoderLayer', 'TransformerEncoder', 'GlobalToken',
     'WeightedPool', 'mask_logits', 'CQAttention', 'CQConcatenate',
     'ContextQueryFuser'
 ]
