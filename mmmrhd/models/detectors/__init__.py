@@ -3,5 +3,6 @@
 from .base_mrhd_detector import BaseMRHDDetector
 from .qd_detr import QDDETR
 from .taskweave import TaskWeave
+from .tr_detr import TRDETR
 
-__all__ = ['BaseMRHDDetector', 'QDDETR', 'TaskWeave']
+__all__ = ['BaseMRHDDetector', 'QDDETR', 'TaskWeave', 'TRDETR']

@@ -4,9 +4,10 @@ from .base import (PARITY_ADAPTERS, ParityAdapter, get_parity_adapter,
                    register_parity_adapter, supported_repos)
 from .qddetr import QDDETRAdapter
 from .taskweave import TaskWeaveAdapter
+from .trdetr import TRDETRAdapter
 
 __all__ = [
     'PARITY_ADAPTERS', 'ParityAdapter', 'get_parity_adapter',
     'register_parity_adapter', 'supported_repos', 'QDDETRAdapter',
-    'TaskWeaveAdapter'
+    'TaskWeaveAdapter', 'TRDETRAdapter'
 ]
