@@ -202,3 +202,62 @@ def test_qvh_family_dataset_and_step(rel, fake_qvh):
     batch = model.data_preprocessor(mrhd_collate([val[0], val[1]]), False)
     preds = model(**batch, mode='predict')
     assert [len(p['pred_relevant_windows']) for p in preds] == [10, 10]
+
+
+def _write(path, **arrays):
+    import os
+
+    import numpy as np
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    if path.endswith('.npy'):
+        np.save(path, arrays['array'])
+    else:
+        np.savez(path, **arrays)
+
+
+def test_tvsum_and_charades_datasets_on_small_files(tmp_path):
+    """The train pipelines of the TVSum and Charades-STA configs on tiny
+    files: the pos_mask target is the top half / the window."""
+    import json
+
+    import numpy as np
+    rng = np.random.default_rng(0)
+    root = str(tmp_path)
+    # TVSum: 4 clips, agg 0 / 80 / 30 / 60 -> top 4 - 2 = 2 clips: 1, 3
+    tv_cfg = _load('tr_detr/tr_detr_tvsum.py').train_dataloader.dataset
+    scores = [[1.0] * 20, [5.0] * 20, [2.0] * 10 + [3.0] * 10,
+              [4.0] * 20]
+    rec = dict(qid='vidA', query='title', duration=4, vid='vidA',
+               relevant_clip_ids=None, relevant_windows=None, label=scores,
+               domain=tv_cfg.domain)
+    with open(osp.join(root, 'tv.jsonl'), 'w') as f:
+        f.write(json.dumps(rec) + '\n')
+    for s in ('rgb', 'opt'):
+        _write(osp.join(root, 'features/video_features', f'vidA_{s}.npy'),
+               array=rng.normal(size=(4, 1024)).astype(np.float32))
+    _write(osp.join(root, 'features/query_features', 'vidA.npz'),
+           token=rng.normal(size=(5, 512)).astype(np.float32))
+    tv = DATASETS.build(dict(tv_cfg, data_root=root, ann_file='tv.jsonl'))
+    item = tv[0]
+    assert item['inputs']['video_feat'].shape == (4, 2050)
+    assert item['data_samples']['pos_mask'].tolist() == [0, 1, 0, 1]
+
+    # Charades-STA: 10 clips of 3 s (duration 30), window [6, 15) s
+    ch_cfg = _load('tr_detr/tr_detr_charades-sta.py').train_dataloader.dataset
+    rec = dict(qid=7, query='a person opens a door.', duration=30.0,
+               vid='C1', relevant_windows=[[6.0, 15.0]])
+    with open(osp.join(root, 'ch.jsonl'), 'w') as f:
+        f.write(json.dumps(rec) + '\n')
+    for stream, dim in (('slowfast_features', 2304), ('clip_features', 512)):
+        _write(osp.join(root, 'features', stream, 'C1.npz'),
+               features=rng.normal(size=(10, dim)).astype(np.float32))
+    tokens = rng.normal(size=(6, 512)).astype(np.float32)
+    _write(osp.join(root, 'features/clip_text_features', 'qid7.npz'),
+           last_hidden_state=tokens, pooler_output=tokens[0])
+    ch = DATASETS.build(dict(ch_cfg, data_root=root, ann_file='ch.jsonl'))
+    item = ch[0]
+    assert item['inputs']['video_feat'].shape == (10, 2818)
+    # window clips int(6 / 3) = 2 .. int(15 / 3) - 1 = 4
+    assert item['data_samples']['pos_mask'].tolist() == [
+        0, 0, 1, 1, 1, 0, 0, 0, 0, 0
+    ]
