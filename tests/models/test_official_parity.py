@@ -20,6 +20,7 @@ from mmmrhd.testing.parity import run_parity
 
 #: fixture file -> adapter name
 FIXTURES = {
+    'momentdetr.pth': 'momentdetr',
     'qddetr.pth': 'qddetr',
     'trdetr.pth': 'trdetr',
 }

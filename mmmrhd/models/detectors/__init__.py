@@ -1,8 +1,9 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """mmmrhd.models.detectors: complete MR/HD models."""
 from .base_mrhd_detector import BaseMRHDDetector
+from .moment_detr import MomentDETR
 from .qd_detr import QDDETR
 from .taskweave import TaskWeave
 from .tr_detr import TRDETR
 
-__all__ = ['BaseMRHDDetector', 'QDDETR', 'TaskWeave', 'TRDETR']
+__all__ = ['BaseMRHDDetector', 'MomentDETR', 'QDDETR', 'TaskWeave', 'TRDETR']
