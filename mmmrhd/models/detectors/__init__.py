@@ -4,5 +4,6 @@ from .base_mrhd_detector import BaseMRHDDetector
 from .moment_detr import MomentDETR
 from .qd_detr import QDDETR
 from .taskweave import TaskWeave
+from .tr_detr import TRDETR
 
-__all__ = ['BaseMRHDDetector', 'MomentDETR', 'QDDETR', 'TaskWeave']
+__all__ = ['BaseMRHDDetector', 'MomentDETR', 'QDDETR', 'TaskWeave', 'TRDETR']
