@@ -1,10 +1,12 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Training hooks."""
+from .adaptive_loss_schedule_hook import AdaptiveLossScheduleHook
 from .epoch_ema_hook import EpochEMAHook
 from .feedback_activation_hook import FeedbackActivationHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
+    'AdaptiveLossScheduleHook',
     'EpochEMAHook', 'FeedbackActivationHook', 'RNGStateHook', 'get_rng_state',
     'set_rng_state'
 ]

@@ -2,6 +2,7 @@
 """mmmrhd.models.layers: reusable building blocks of the MR/HD models."""
 from .attention import (MultiheadAttention, ProjectionFreeAttention,
                         key_padding_to_attn_mask, multi_head_attention)
+from .bicmf_encoder import BiCMFEncoder, BiCMFLayer
 from .channel_layer_norm import ChannelLayerNorm
 from .dropout import Dropout, dropout
 from .ffn import PReLUFFNMixin
@@ -17,6 +18,7 @@ from .temporal_max_pool import TemporalMaxPool
 from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
 
 __all__ = [
+    'BiCMFEncoder', 'BiCMFLayer',
     'MultiheadAttention', 'ProjectionFreeAttention',
     'key_padding_to_attn_mask', 'multi_head_attention', 'ChannelLayerNorm',
     'Dropout', 'dropout', 'PReLU', 'PReLUFFNMixin',
