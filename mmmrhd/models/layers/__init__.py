@@ -16,6 +16,7 @@ from .t2v_encoder import (T2VCrossAttentionLayer, T2VEncoder,
                           official_t2v_attn_mask)
 from .temporal_max_pool import TemporalMaxPool
 from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
+from .weighted_pool import WeightedPool, mask_logits
 
 __all__ = [
     'BiCMFEncoder', 'BiCMFLayer',
@@ -26,5 +27,6 @@ __all__ = [
     'LearnedPositionalEncoding', 'SinePositionalEncoding1D',
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',
     'T2VEncoder', 'official_t2v_attn_mask', 'TemporalMaxPool',
-    'PostNormEncoderLayer', 'TransformerEncoder'
+    'PostNormEncoderLayer', 'TransformerEncoder',
+    'WeightedPool', 'mask_logits'
 ]
