@@ -2,5 +2,6 @@
 """mmmrhd.models.heads: prediction heads."""
 from .lightweight_hd_head import LightweightHDHead
 from .moment_head import MomentHead
+from .query_saliency_head import QuerySaliencyHead
 
-__all__ = ['LightweightHDHead', 'MomentHead']
+__all__ = ['LightweightHDHead', 'MomentHead', 'QuerySaliencyHead']

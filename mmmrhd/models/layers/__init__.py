@@ -6,6 +6,7 @@ from .bicmf_encoder import BiCMFEncoder, BiCMFLayer
 from .channel_layer_norm import ChannelLayerNorm
 from .dropout import Dropout, dropout
 from .ffn import PReLUFFNMixin
+from .global_token import GlobalToken
 from .input_projection import InputProjection, ProjectionLayer
 from .mlp import MLP, inverse_sigmoid
 from .positional_encoding import (LearnedPositionalEncoding,
@@ -28,5 +29,5 @@ __all__ = [
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',
     'T2VEncoder', 'official_t2v_attn_mask', 'TemporalMaxPool',
     'PostNormEncoderLayer', 'TransformerEncoder',
-    'WeightedPool', 'mask_logits'
+    'WeightedPool', 'mask_logits', 'GlobalToken'
 ]
