@@ -2,5 +2,7 @@
 """mmmrhd.models.detectors: complete MR/HD models."""
 from .base_mrhd_detector import BaseMRHDDetector
 from .taskweave import TaskWeave
+from .videolights import VideoLights, videolights_saliency_loss
 
-__all__ = ['BaseMRHDDetector', 'TaskWeave']
+__all__ = ['BaseMRHDDetector', 'TaskWeave', 'VideoLights',
+           'videolights_saliency_loss']

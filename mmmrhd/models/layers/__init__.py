@@ -5,6 +5,7 @@ from .attention import (MultiheadAttention, ProjectionFreeAttention,
 from .bicmf_encoder import BiCMFEncoder, BiCMFLayer
 from .channel_layer_norm import ChannelLayerNorm
 from .dropout import Dropout, dropout
+from .feature_refinement import FeatureRefinement
 from .ffn import PReLUFFNMixin
 from .global_token import GlobalToken
 from .input_projection import InputProjection, ProjectionLayer
@@ -20,7 +21,7 @@ from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
 from .weighted_pool import WeightedPool, mask_logits
 
 __all__ = [
-    'BiCMFEncoder', 'BiCMFLayer',
+    'BiCMFEncoder', 'BiCMFLayer', 'FeatureRefinement',
     'MultiheadAttention', 'ProjectionFreeAttention',
     'key_padding_to_attn_mask', 'multi_head_attention', 'ChannelLayerNorm',
     'Dropout', 'dropout', 'PReLU', 'PReLUFFNMixin',
