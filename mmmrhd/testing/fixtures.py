@@ -1,33 +1,28 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
-"""Load official reference fixtures and build the matching mmmrhd model.
+"""Load official reference fixtures; model-independent helpers.
 
 Used by the parity tests and the parity CLI. A model fixture
 (``shared/fixtures/<model>.pth``, see its README) holds the official
 ``inputs``/``targets``/``batch_meta``, the portable-init weight table and
-the official options in ``meta['opt']``.
+the official options in ``meta['opt']``. What is specific to one model
+(its config, converter and set-up) lives in its parity adapter
+(:mod:`mmmrhd.testing.adapters`).
 """
 import importlib.util
 import os.path as osp
 from types import ModuleType
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping
 
 import torch
 from torch import Tensor
-
-from mmmrhd.registry import MODELS
-from .portable_init import rebuild_official_state_dict, state_dict_sha256
 
 #: Official feature directories -> (stream name, width).
 _KNOWN_VIDEO_SOURCES = {
     'slowfast_features': ('slowfast', 2304),
     'clip_features': ('clip', 512),
 }
-#: Official TaskWeave feedback onset: ``epoch_i + 1 > 100``
-#: (``taskweave/model.py`` L131, L165).
-TASKWEAVE_FEEDBACK_EPOCH_THRES = 100
 _REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_CONVERTER = osp.join('tools', 'model_converters',
-                      'taskweave_official_to_mmmrhd.py')
+_CONVERTER_DIR = osp.join('tools', 'model_converters')
 
 
 def load_fixture(path: str) -> Dict[str, Any]:
@@ -38,34 +33,29 @@ def load_fixture(path: str) -> Dict[str, Any]:
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
-def import_taskweave_converter(repo_root: str = _REPO_ROOT) -> ModuleType:
-    """Import ``tools/model_converters/taskweave_official_to_mmmrhd.py``.
+def import_converter(filename: str, repo_root: str = _REPO_ROOT) -> ModuleType:
+    """Import ``tools/model_converters/<filename>``.
 
-    The converter is a repository tool, not part of the installed package.
+    The converters are repository tools, not part of the installed package.
 
     Args:
+        filename (str): e.g. ``'qd_detr_official_to_mmmrhd.py'``.
         repo_root (str): Repository root. Defaults to the one containing
             this package.
 
     Returns:
         ModuleType: The converter module.
     """
-    path = osp.join(repo_root, _CONVERTER)
+    path = osp.join(repo_root, _CONVERTER_DIR, filename)
     if not osp.isfile(path):
         raise FileNotFoundError(
-            f'TaskWeave converter not found at {path}; run from a source '
-            'checkout of mmmrhd')
+            f'converter not found at {path}; run from a source checkout of '
+            'mmmrhd')
     spec = importlib.util.spec_from_file_location(
-        'taskweave_official_to_mmmrhd', path)
+        osp.splitext(filename)[0], path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def taskweave_feedback_active(epoch_i: Optional[int]) -> bool:
-    """Official feedback switch: on iff ``epoch_i is None or epoch_i + 1 >
-    100``."""
-    return epoch_i is None or epoch_i + 1 > TASKWEAVE_FEEDBACK_EPOCH_THRES
 
 
 def fixture_inputs(fx: Mapping[str, Any]) -> Dict[str, Tensor]:
@@ -124,7 +114,20 @@ def fixture_data_samples(fx: Mapping[str, Any],
     return samples
 
 
-def _video_streams(opt: Mapping[str, Any]) -> List[Dict[str, Any]]:
+def official_video_streams(opt: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The ``InputProjection`` stream layout of the official video input.
+
+    Known feature directories (``slowfast_features``, ``clip_features``)
+    give named streams; anything else one ``video`` stream; plus ``tef``
+    (2 columns) with ``ctx_mode`` ``*tef*``.
+
+    Args:
+        opt (Mapping): Official options (``fx['meta']['opt']``).
+
+    Returns:
+        list[dict]: ``dict(name, dim)`` per stream, widths summing to
+        ``opt['v_feat_dim']``.
+    """
     streams, total = [], 0
     for d in opt.get('v_feat_dirs') or []:
         known = _KNOWN_VIDEO_SOURCES.get(osp.basename(osp.normpath(d)))
@@ -141,115 +144,49 @@ def _video_streams(opt: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return streams
 
 
-def taskweave_variant(fx: Mapping[str, Any]) -> str:
-    """``'hd2mr'`` or ``'mr2hd'`` from ``fx['meta']['model_variant']``."""
-    variant = fx['meta']['model_variant'].upper()
-    for name in ('HD2MR', 'MR2HD'):
-        if name in variant:
-            return name.lower()
-    raise ValueError(f'not a TaskWeave fixture variant: '
-                     f"{fx['meta']['model_variant']!r}")
+def official_text_streams(opt: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The text stream layout (one CLIP-token stream of ``t_feat_dim``)."""
+    return [dict(name='clip_text', dim=opt['t_feat_dim'])]
 
 
-def taskweave_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
-    """The mmmrhd TaskWeave config (official-compat) of a fixture.
-
-    Dimensions, layer counts, dropouts, loss settings and the feedback
-    manner come from ``fx['meta']`` (``opt``, ``model_variant``).
-
-    Returns:
-        dict: A ``MODELS`` config of ``TaskWeave``.
-    """
-    opt = fx['meta']['opt']
-    d, heads, ffn = opt['hidden_dim'], opt['nheads'], opt['dim_feedforward']
-    dropout = opt['dropout']
-    proj = dict(
+def official_input_projection(opt: Mapping[str, Any]) -> Dict[str, Any]:
+    """``InputProjection`` config shared by the video and text projections
+    (official ``n_input_proj``, ``input_dropout``)."""
+    return dict(
         type='InputProjection',
         num_layers=opt['n_input_proj'],
         dropout=opt['input_dropout'])
-    return dict(
-        type='TaskWeave',
-        official_compat=True,
-        embed_dim=d,
-        max_text_len=opt['max_q_l'],
-        video_proj=dict(proj, streams=_video_streams(opt)),
-        text_proj=dict(
-            proj, streams=[dict(name='clip_text', dim=opt['t_feat_dim'])]),
-        fusion=dict(
-            type='T2VEncoder',
-            num_layers=opt['enc_layers'],
-            num_heads=heads,
-            ffn_dim=ffn,
-            dropout=dropout),
-        neck=dict(
-            type='TaskDecoupledUnit',
-            shared_expert=dict(
-                type='TransformerExpert',
-                num_layers=2,  # hard-coded in the release (L81)
-                num_heads=heads,
-                ffn_dim=ffn,
-                dropout=dropout)),
-        decoder=dict(
-            type='DABMomentDecoder',
-            num_layers=opt['dec_layers'],
-            num_queries=opt['num_queries'],
-            num_heads=heads,
-            ffn_dim=ffn,
-            dropout=dropout),
-        feedback=dict(type='FeedbackHead', manner=taskweave_variant(fx)),
-        moment_loss=dict(
-            type='MomentCriterion',
-            matcher=dict(
-                type='HungarianMatcher',
-                cost_class=opt['set_cost_class'],
-                cost_span=opt['set_cost_span'],
-                cost_giou=opt['set_cost_giou']),
-            loss_label=dict(
-                type='CrossEntropyLabelLoss', eos_coef=opt['eos_coef']),
-            aux_loss=opt['aux_loss']),
-        saliency_loss=dict(type='SaliencyCriterion'),
-        joint_loss=dict(type='UncertaintyJointLoss'),
-        post_processor=dict(type='MomentPostProcessor'))
 
 
-def build_taskweave_from_fixture(fx: Mapping[str, Any],
-                                 official_state_dict: Optional[Mapping[
-                                     str, Tensor]] = None,
-                                 check_sha: bool = True) -> torch.nn.Module:
-    """Build, convert-load and set up the mmmrhd TaskWeave of a fixture.
-
-    The official state_dict is rebuilt from the portable-init table (unless
-    given), checked against ``meta['state_dict_sha256']``, converted with
-    the repository converter and loaded strictly. The model is put in eval
-    mode and ``feedback_active`` follows the fixture's ``epoch_i``.
+def official_moment_loss(opt: Mapping[str, Any],
+                         label_loss: Mapping[str, Any] = None
+                         ) -> Dict[str, Any]:
+    """``MomentCriterion`` config from the official matcher/loss options.
 
     Args:
-        fx (Mapping): A TaskWeave model fixture.
-        official_state_dict (Mapping, optional): Pre-rebuilt official
-            weights.
-        check_sha (bool): Verify the rebuilt weights' hash. Defaults to True.
-
-    Returns:
-        nn.Module: The ready model (CPU).
+        opt (Mapping): Official options.
+        label_loss (Mapping, optional): Label loss config. Defaults to
+            ``CrossEntropyLabelLoss`` with the official ``eos_coef``.
     """
-    if official_state_dict is None:
-        official_state_dict = rebuild_official_state_dict(
-            fx['portable_init'], fx.get('portable_init_keep'))
-    if check_sha:
-        sha = state_dict_sha256(official_state_dict)
-        if sha != fx['meta']['state_dict_sha256']:
-            raise ValueError(
-                f"rebuilt weights of fixture '{fx['meta']['name']}' have "
-                f'sha256 {sha}, expected {fx["meta"]["state_dict_sha256"]} '
-                '(see mmmrhd.testing.portable_init.mismatching_keys)')
-    converter = import_taskweave_converter()
-    cfg = taskweave_config_from_fixture(fx)
-    state_dict = converter.convert_taskweave_official(
-        official_state_dict,
-        video_streams=cfg['video_proj']['streams'],
-        text_streams=cfg['text_proj']['streams'])
-    model = MODELS.build(cfg)
-    model.load_state_dict(state_dict, strict=True)
-    model.eval()
-    model.feedback_active = taskweave_feedback_active(fx['meta']['epoch_i'])
-    return model
+    if label_loss is None:
+        label_loss = dict(type='CrossEntropyLabelLoss',
+                          eos_coef=opt['eos_coef'])
+    return dict(
+        type='MomentCriterion',
+        matcher=dict(
+            type='HungarianMatcher',
+            cost_class=opt['set_cost_class'],
+            cost_span=opt['set_cost_span'],
+            cost_giou=opt['set_cost_giou']),
+        loss_label=dict(label_loss),
+        aux_loss=opt['aux_loss'])
+
+
+def official_weight_dict(opt: Mapping[str, Any]) -> Dict[str, float]:
+    """``WeightedSumLoss`` weights of the official ``weight_dict``
+    (``loss_span/giou/label`` coefficients and ``lw_saliency``)."""
+    return dict(
+        loss_span=float(opt['span_loss_coef']),
+        loss_giou=float(opt['giou_loss_coef']),
+        loss_label=float(opt['label_loss_coef']),
+        loss_saliency=float(opt['lw_saliency']))

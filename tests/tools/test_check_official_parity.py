@@ -51,10 +51,16 @@ def test_cli_fails_on_perturbed_outputs(fixtures_dir, tmp_path, capsys):
 
 def test_cli_bad_input(fixtures_dir, tmp_path, capsys):
     assert _main()([str(tmp_path / 'missing.pth')]) == 2
-    assert _main()([osp.join(fixtures_dir, 'qddetr.pth')]) == 2
+    fx = load_fixture(osp.join(fixtures_dir, 'qddetr.pth'))
+    fx['meta']['repo'] = 'someone/UnportedDETR'
+    path = tmp_path / 'unported.pth'
+    torch.save(fx, path)
+    assert _main()([str(path)]) == 2
     err = capsys.readouterr().err
     assert 'no such file' in err
-    assert "no mmmrhd parity check for fixtures of 'wjun0830/QD-DETR'" in err
+    assert ("no mmmrhd parity check for fixtures of 'someone/UnportedDETR'"
+            in err)
+    assert "'EdenGabriel/TaskWeave'" in err  # lists the supported repos
 
 
 def test_compare_budget_and_shapes():

@@ -1,0 +1,10 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""Per-model parity adapters (one module per model), see :mod:`.base`."""
+from .base import (PARITY_ADAPTERS, ParityAdapter, get_parity_adapter,
+                   register_parity_adapter, supported_repos)
+from .taskweave import TaskWeaveAdapter
+
+__all__ = [
+    'PARITY_ADAPTERS', 'ParityAdapter', 'get_parity_adapter',
+    'register_parity_adapter', 'supported_repos', 'TaskWeaveAdapter'
+]
