@@ -15,8 +15,9 @@ import torch
 
 from mmmrhd.testing import (fixture_data_samples, fixture_inputs, load_fixture,
                             rebuild_official_state_dict, state_dict_sha256)
-from mmmrhd.testing.videolights_fixture import (
+from mmmrhd.testing.adapters.videolights import (
     build_videolights_from_fixture, import_videolights_converter)
+from mmmrhd.testing.parity import check_fixture
 
 OUT_TOL = dict(atol=1e-5, rtol=1e-4)  # README §11: outputs / losses
 OUT_KEYS = ('pred_logits', 'pred_spans', 'saliency_scores',
@@ -126,3 +127,12 @@ def test_converter_rejects_unknown_key_and_bad_width(case, converter):
             sd, video_streams=[dict(name='video', dim=2816)])
     dropped = converter.convert_videolights_official(sd, drop_unused=True)
     assert not any(k.startswith('unused_') for k in dropped)
+
+
+def test_generic_parity_tool_picks_videolights(fixtures_dir):
+    fx = load_fixture(osp.join(fixtures_dir, 'videolights.pth'))
+    rows = check_fixture(fx)
+    bad = [r for r in rows if not r.ok]
+    assert not bad, [(r.category, r.name, r.max_abs) for r in bad]
+    categories = {r.category for r in rows}
+    assert {'outputs', 'losses', 'total', 'grads'} <= categories

@@ -3,8 +3,10 @@
 from .base import (PARITY_ADAPTERS, ParityAdapter, get_parity_adapter,
                    register_parity_adapter, supported_repos)
 from .taskweave import TaskWeaveAdapter
+from .videolights import VideoLightsAdapter
 
 __all__ = [
     'PARITY_ADAPTERS', 'ParityAdapter', 'get_parity_adapter',
-    'register_parity_adapter', 'supported_repos', 'TaskWeaveAdapter'
+    'register_parity_adapter', 'supported_repos', 'TaskWeaveAdapter',
+    'VideoLightsAdapter'
 ]
