@@ -75,8 +75,12 @@ class VideoLights(BaseMRHDDetector):
         align_dim (int, optional): Width of the contrastive projections
             (official ``contrastive_hdim`` 64); None = no projections (and
             no ``align_loss``).
-        moment_loss, saliency_loss, align_loss, joint_loss (dict | nn.Module,
-            optional): Criteria and the training total.
+        moment_loss, saliency_loss, align_loss, joint_loss (dict |
+            nn.Module, optional): Criteria and the training total.
+            ``saliency_loss`` None = :func:`videolights_saliency_loss` (the
+            MR->HD term only with ``feedback``); ``joint_loss`` None = the
+            official weight dict (span 10, giou 1, label 4, saliency 1,
+            contrastive align 0.2 when ``align_loss`` is set).
         post_processor (dict, optional): Defaults to
             ``MomentPostProcessor``.
         embed_dim (int): ``d``. Defaults to 256.
@@ -118,16 +122,15 @@ class VideoLights(BaseMRHDDetector):
                  init_cfg: Optional[dict] = None) -> None:
         oc = official_compat
         if saliency_loss is None:
-            saliency_loss = videolights_saliency_loss(oc)
+            saliency_loss = videolights_saliency_loss(
+                oc, mr_to_hd_weight=None if feedback is None else 1.0)
         if joint_loss is None:
-            joint_loss = dict(
-                type='WeightedSumLoss',
-                weights=dict(
-                    loss_span=10.0,
-                    loss_giou=1.0,
-                    loss_label=4.0,
-                    loss_saliency=1.0,
-                    loss_contrastive_align=0.2))
+            weights = dict(
+                loss_span=10.0, loss_giou=1.0, loss_label=4.0,
+                loss_saliency=1.0)
+            if align_loss is not None:
+                weights['loss_contrastive_align'] = 0.2
+            joint_loss = dict(type='WeightedSumLoss', weights=weights)
         if isinstance(align_loss, dict):
             align_loss = _cfg(align_loss, 'align_loss', official_compat=oc)
         super().__init__(
