@@ -31,6 +31,20 @@ INPUT_PROJ_RULES: List[Tuple[str, str]] = [
     (r'^input_txt_proj\.(\d+)\.LayerNorm\.', r'text_proj.layers.\1.norm.'),
     (r'^input_txt_proj\.(\d+)\.net\.1\.', r'text_proj.layers.\1.fc.'),
 ]
+#: The official T2V cross-attention encoder (QD-DETR, TaskWeave, TR-DETR)
+#: -> ``T2VEncoder`` named ``fusion``.
+T2V_ENCODER_RULES: List[Tuple[str, str]] = [
+    (r'^transformer\.t2v_encoder\.layers\.(\d+)\.self_attn\.',
+     r'fusion.layers.\1.cross_attn.'),
+    (r'^transformer\.t2v_encoder\.layers\.(\d+)\.'
+     r'(linear1|linear2|norm1|norm2|activation)\.', r'fusion.layers.\1.\2.'),
+]
+#: Model-level DAB anchors and the moment head (QD, TW, TR, VL).
+DAB_HEAD_RULES: List[Tuple[str, str]] = [
+    (r'^query_embed\.weight$', 'decoder.query_embed.weight'),
+    (r'^class_embed\.', 'moment_head.class_embed.'),
+    (r'^span_embed\.', 'moment_head.span_embed.'),
+]
 #: The official ``TrainablePositionalEncoding`` built for the text but never
 #: used (``use_txt_pos=False``); kept for strict loading / parameter counts.
 UNUSED_TEXT_POS_RULES: List[Tuple[str, str]] = [

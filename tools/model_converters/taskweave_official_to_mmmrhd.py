@@ -46,18 +46,16 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 
 import torch
 
-from mmmrhd.utils.official_converter import (INPUT_PROJ_RULES,
+from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
+                                             INPUT_PROJ_RULES,
                                              QVHL_TEXT_STREAMS,
                                              QVHL_VIDEO_STREAMS,
+                                             T2V_ENCODER_RULES,
                                              UNUSED_TEXT_POS_RULES,
                                              OfficialConverter)
 
 #: (official regex, mmmrhd replacement), first match wins.
-KEY_RULES = INPUT_PROJ_RULES + [
-    (r'^transformer\.t2v_encoder\.layers\.(\d+)\.self_attn\.',
-     r'fusion.layers.\1.cross_attn.'),
-    (r'^transformer\.t2v_encoder\.layers\.(\d+)\.'
-     r'(linear1|linear2|norm1|norm2|activation)\.', r'fusion.layers.\1.\2.'),
+KEY_RULES = INPUT_PROJ_RULES + T2V_ENCODER_RULES + DAB_HEAD_RULES + [
     (r'^transformer\.shared_encoder\.layers\.(\d+)\.',
      r'neck.shared_expert.encoder.layers.\1.'),
     (r'^transformer\.mr_linear\.', 'neck.mr_mapper.'),
@@ -66,9 +64,6 @@ KEY_RULES = INPUT_PROJ_RULES + [
     (r'^transformer\.mr_norm\.', 'neck.mr_expert.norm.'),
     (r'^transformer\.mr_proj\.', 'neck.mr_expert.proj.'),
     (r'^transformer\.mr_decoder\.', 'decoder.'),
-    (r'^query_embed\.weight$', 'decoder.query_embed.weight'),
-    (r'^class_embed\.', 'moment_head.class_embed.'),
-    (r'^span_embed\.', 'moment_head.span_embed.'),
     (r'^saliency_proj_linear\.', 'saliency_head.proj_linear.'),
     (r'^saliency_proj_local\.', 'saliency_head.proj_local.'),
     (r'^output_saliency\.', 'saliency_head.output.'),

@@ -18,6 +18,28 @@ DataSamples = Optional[List[Dict[str, Any]]]
 MODES = ('tensor', 'loss', 'predict')
 
 
+def part_cfg(owner: str, cfg: dict, name: str, **defaults) -> dict:
+    """Copy of a part config with defaults filled in.
+
+    Args:
+        owner (str): Detector name for the error message.
+        cfg (dict): The part config; must be a dict with a ``'type'``.
+        name (str): Argument name for the error message.
+        **defaults: Keys set when the config does not set them (e.g. the
+            detector's ``embed_dim``).
+
+    Returns:
+        dict: The completed config.
+    """
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(f"{owner}: {name} must be a config dict with a "
+                         f"'type', got {cfg!r}")
+    cfg = dict(cfg)
+    for k, v in defaults.items():
+        cfg.setdefault(k, v)
+    return cfg
+
+
 def _build(cfg: ConfigOrModule, registry=MODELS) -> Any:
     if cfg is None or not isinstance(cfg, dict):
         return cfg

@@ -1,5 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """TaskWeave (Yang et al., CVPR 2024) as composable parts."""
+from functools import partial
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
@@ -8,17 +9,10 @@ from torch import Tensor
 from mmmrhd.registry import MODELS, build_part
 from ..feedback.feedback_head import apply_feedback_mask
 from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
 
 
-def _cfg(cfg: dict, name: str, **defaults) -> dict:
-    if not isinstance(cfg, dict) or 'type' not in cfg:
-        raise ValueError(f"TaskWeave: {name} must be a config dict with a "
-                         f"'type', got {cfg!r}")
-    cfg = dict(cfg)
-    for k, v in defaults.items():
-        cfg.setdefault(k, v)
-    return cfg
+_cfg = partial(part_cfg, 'TaskWeave')
 
 
 @MODELS.register_module()

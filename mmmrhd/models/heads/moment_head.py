@@ -1,6 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Classification and span-regression head of the DETR-style MR models."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 from torch import Tensor, nn
 
@@ -16,7 +16,9 @@ class MomentHead(nn.Module):
     ``foreground_label = 0``); ``span_embed`` = MLP(d, d, 2, 3). The span of
     layer ``l`` is ``sigmoid(span_embed(hs_l) + inverse_sigmoid(ref_l))``
     where ``ref_l`` is the *input* anchor of layer ``l`` (official
-    ``model.py`` L180-187; fixtures README quirk 6).
+    ``model.py`` L180-187; fixtures README quirk 6). Without references
+    (Moment-DETR's learned queries) the span is ``sigmoid(span_embed(hs_l))``
+    (official ``moment_detr/model.py`` L110-112).
 
     Args:
         embed_dim (int): ``d``. Defaults to 256.
@@ -28,17 +30,23 @@ class MomentHead(nn.Module):
         self.class_embed = nn.Linear(embed_dim, num_classes)
         self.span_embed = MLP(embed_dim, embed_dim, 2, 3)
 
-    def forward(self, hs: Tensor, references: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self,
+                hs: Tensor,
+                references: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Predict.
 
         Args:
             hs (Tensor): Decoder outputs ``(n_layers, B, Q, d)``.
-            references (Tensor): Input anchors ``(n_layers, B, Q, 2)``.
+            references (Tensor, optional): Input anchors
+                ``(n_layers, B, Q, 2)``; None = no anchors.
 
         Returns:
             tuple[Tensor, Tensor]: ``logits`` ``(n_layers, B, Q, 2)`` and
             normalised ``(center, width)`` spans ``(n_layers, B, Q, 2)``.
         """
         logits = self.class_embed(hs)
-        spans = (self.span_embed(hs) + inverse_sigmoid(references)).sigmoid()
+        spans = self.span_embed(hs)
+        if references is not None:
+            spans = spans + inverse_sigmoid(references)
+        spans = spans.sigmoid()
         return logits, spans

@@ -12,22 +12,27 @@ class PostNormEncoderLayer(PReLUFFNMixin, nn.Module):
     """``x = LN1(x + Drop(MHA(x + pos, x + pos, x)))``;
     ``x = LN2(x + Drop(FFN(x)))`` with ``FFN = Linear -> PReLU -> Drop ->
     Linear`` (official ``TransformerEncoderLayer.forward_post``,
-    ``activation='prelu'``).
+    ``activation='prelu'``; Moment-DETR: ReLU).
 
     Args:
         embed_dim (int): ``d``.
         num_heads (int): Attention heads.
         ffn_dim (int): FFN hidden width.
         dropout (float): Dropout of attention weights, residuals and FFN.
+        activation (str): FFN activation, ``'prelu'`` or ``'relu'``.
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, ffn_dim: int,
-                 dropout: float) -> None:
+    def __init__(self,
+                 embed_dim: int,
+                 num_heads: int,
+                 ffn_dim: int,
+                 dropout: float,
+                 activation: str = 'prelu') -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(embed_dim, num_heads, dropout)
         # Dropouts act in place: each input is a fresh tensor that no
         # backward reads (tests/models/layers/test_inplace_dropout.py).
-        self.init_ffn(embed_dim, ffn_dim, dropout)
+        self.init_ffn(embed_dim, ffn_dim, dropout, activation)
         self.norm1 = nn.LayerNorm(embed_dim)
         self.norm2 = nn.LayerNorm(embed_dim)
         self.dropout1 = Dropout(dropout, inplace=True)
@@ -53,9 +58,9 @@ class PostNormEncoderLayer(PReLUFFNMixin, nn.Module):
 
 @MODELS.register_module()
 class TransformerEncoder(nn.Module):
-    """A stack of :class:`PostNormEncoderLayer` over the video clips.
+    """A stack of :class:`PostNormEncoderLayer` over a token sequence.
 
-    Keys are restricted to valid clips (official ``src_key_padding_mask``).
+    Keys are restricted to valid tokens (official ``src_key_padding_mask``).
 
     Args:
         num_layers (int): Number of layers.
@@ -63,6 +68,8 @@ class TransformerEncoder(nn.Module):
         num_heads (int): Defaults to 8.
         ffn_dim (int): Defaults to 1024.
         dropout (float): Defaults to 0.1.
+        activation (str): FFN activation: ``'prelu'`` (default; QD-DETR and
+            descendants) or ``'relu'`` (Moment-DETR).
     """
 
     def __init__(self,
@@ -70,11 +77,12 @@ class TransformerEncoder(nn.Module):
                  embed_dim: int = 256,
                  num_heads: int = 8,
                  ffn_dim: int = 1024,
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1,
+                 activation: str = 'prelu') -> None:
         super().__init__()
         self.layers = nn.ModuleList(
-            PostNormEncoderLayer(embed_dim, num_heads, ffn_dim, dropout)
-            for _ in range(num_layers))
+            PostNormEncoderLayer(embed_dim, num_heads, ffn_dim, dropout,
+                                 activation) for _ in range(num_layers))
         # Official Transformer._reset_parameters: xavier on every ndim > 1.
         for p in self.parameters():
             if p.dim() > 1:
