@@ -102,13 +102,15 @@ def collate_targets(data_samples: List[Dict[str, Any]],
         data_samples (list[dict]): Per-sample dicts with optional
             ``gt_spans`` (n_i, 2) normalised ``(center, width)``,
             ``saliency_pos_labels`` / ``saliency_neg_labels`` (K,) int64 and
-            ``saliency_all_labels`` (L_i,) float.
+            ``saliency_all_labels`` (L_i,) float, ``pos_mask`` (L_i,)
+            float.
         device (torch.device, optional): Where to put the tensors.
 
     Returns:
         dict: ``span_labels`` (list of ``{'spans': (n_i, 2)}``),
         ``saliency_pos_labels`` / ``saliency_neg_labels`` (B, K) int64,
-        ``saliency_all_labels`` (B, max L_i) float32 zero-padded.
+        ``saliency_all_labels`` (B, max L_i) float32 zero-padded,
+        ``src_pos_mask`` (B, max L_i) float32 zero-padded.
     """
     targets: Dict[str, Any] = {}
 
@@ -132,4 +134,11 @@ def collate_targets(data_samples: List[Dict[str, Any]],
             for ds in data_samples
         ])
         targets['saliency_all_labels'] = labels.to(device)
+    if has('pos_mask'):
+        # TR-DETR's per-clip relevance target (official name src_pos_mask)
+        pos_mask, _ = pad_sequences([
+            torch.as_tensor(ds['pos_mask'], dtype=torch.float32)
+            for ds in data_samples
+        ])
+        targets['src_pos_mask'] = pos_mask.to(device)
     return targets

@@ -5,6 +5,7 @@ from .formatting import PackMRHDInputs
 from .load_text_features import LoadTextFeatures
 from .load_video_features import LoadVideoFeatures
 from .saliency_labels import GenerateSaliencyLabels
+from .positive_clip_mask import GeneratePositiveClipMask
 from .span_targets import GenerateSpanTargets
 from .window_saliency_labels import GenerateWindowSaliencyLabels
 from .worker_rng import WorkerRNG
@@ -13,5 +14,6 @@ __all__ = [
     'LoadVideoFeatures', 'LoadTextFeatures', 'AppendTEF',
     'temporal_endpoint_features', 'GenerateSpanTargets',
     'GenerateSaliencyLabels', 'GenerateWindowSaliencyLabels',
-    'PackMRHDInputs', 'WorkerRNG'
+    'PackMRHDInputs', 'WorkerRNG',
+    'GeneratePositiveClipMask'
 ]

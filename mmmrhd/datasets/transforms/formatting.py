@@ -16,7 +16,8 @@ _TARGETS = dict(
     gt_spans=torch.float32,
     saliency_pos_labels=torch.int64,
     saliency_neg_labels=torch.int64,
-    saliency_all_labels=torch.float32)
+    saliency_all_labels=torch.float32,
+    pos_mask=torch.float32)
 
 #: The transform that adds a required field (for error messages).
 _PRODUCERS = dict(
@@ -37,7 +38,8 @@ class PackMRHDInputs(BaseTransform):
                           'gt_windows' float32 (n, 2) seconds,
                           'gt_spans' float32 (m, 2) normalised cxw,
                           'saliency_pos_labels' / 'saliency_neg_labels'
-                          int64 (K,), 'saliency_all_labels' float32 (L'),}}
+                          int64 (K,), 'saliency_all_labels' float32 (L'),
+                          'pos_mask' float32 (L'),}}
 
     Args:
         meta_keys (Sequence[str]): Fields copied unchanged into the data

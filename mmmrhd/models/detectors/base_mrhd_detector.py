@@ -2,7 +2,8 @@
 """Shared base of the DETR-style joint MR/HD detectors."""
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import (Any, Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +77,12 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
         joint_loss (dict | nn.Module, optional): A module mapping the loss
             dict to ``(total, log_vars)``, e.g.
             ``dict(type='UncertaintyJointLoss')``. None = MMEngine's sum.
+        extra_losses (Sequence[dict | nn.Module]): Further loss terms, each
+            ``forward(outputs, targets) -> dict[str, Tensor]``, e.g. the
+            alignment losses ``ClipTextAlignmentLoss`` /
+            ``VideoTextContrastiveLoss`` (they read the extra outputs
+            ``src_vid_ed``, ``src_txt_ed``, ``text_mask``). Their keys are
+            added after the moment and saliency losses. Defaults to none.
         post_processor (dict, optional): ``TASK_UTILS`` config with the
             ``MomentPostProcessor`` call signature. Needed for ``'predict'``.
         data_preprocessor (dict | nn.Module, optional): Defaults to
@@ -89,7 +96,8 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
                  joint_loss: ConfigOrModule = None,
                  post_processor: Optional[dict] = None,
                  data_preprocessor: ConfigOrModule = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 extra_losses: Sequence[ConfigOrModule] = ()) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='MRHDDataPreprocessor')
         super().__init__(
@@ -98,6 +106,8 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
         self.saliency_loss = _build(saliency_loss)
         self.joint_loss = _build(joint_loss)
         self.post_processor = _build(post_processor, TASK_UTILS)
+        self.extra_losses = nn.ModuleList(
+            _build(cfg) for cfg in (extra_losses or ()))
 
     # ------------------------------------------------------------ forward
     def forward(self,
@@ -216,9 +226,10 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
         Returns:
             dict[str, Tensor]: Raw (unweighted) loss terms with gradient.
         """
-        if self.moment_loss is None and self.saliency_loss is None:
-            raise ValueError(f'{type(self).__name__}: no moment_loss or '
-                             'saliency_loss configured')
+        if self.moment_loss is None and self.saliency_loss is None and \
+                len(self.extra_losses) == 0:
+            raise ValueError(f'{type(self).__name__}: no moment_loss, '
+                             'saliency_loss or extra_losses configured')
         outputs = self._forward(
             inputs, with_neg=self.saliency_loss is not None)
         targets = collate_targets(data_samples, inputs['video_feat'].device)
@@ -227,6 +238,14 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
             losses.update(self.moment_loss(outputs, targets))
         if self.saliency_loss is not None:
             losses.update(self.saliency_loss(outputs, targets))
+        for term in self.extra_losses:
+            values = term(outputs, targets)
+            clash = sorted(set(values) & set(losses))
+            if clash:
+                raise KeyError(f'{type(self).__name__}: extra loss '
+                               f'{type(term).__name__} returns keys {clash} '
+                               'that another loss already produced')
+            losses.update(values)
         return losses
 
     def parse_losses(

@@ -83,6 +83,9 @@ class TaskWeave(BaseMRHDDetector):
         data_preprocessor (dict | nn.Module, optional): Defaults to
             ``MRHDDataPreprocessor``.
         init_cfg (dict, optional): MMEngine init config.
+        extra_losses (Sequence[dict | nn.Module]): Further loss terms (see
+            :class:`BaseMRHDDetector`), e.g. TR-DETR's alignment losses on
+            the projected features (``configs/mixed/``). Defaults to none.
     """
 
     def __init__(self,
@@ -112,14 +115,16 @@ class TaskWeave(BaseMRHDDetector):
                  keep_unused_text_pos: Optional[bool] = None,
                  max_text_len: int = 32,
                  data_preprocessor: ConfigOrModule = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 extra_losses: Sequence[ConfigOrModule] = ()) -> None:
         super().__init__(
             moment_loss=moment_loss,
             saliency_loss=saliency_loss,
             joint_loss=joint_loss,
             post_processor=post_processor,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            extra_losses=extra_losses)
         d, oc = embed_dim, official_compat
         self.embed_dim = d
         self.official_compat = official_compat
@@ -259,8 +264,11 @@ class TaskWeave(BaseMRHDDetector):
         Returns:
             dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
             ``aux_outputs`` (list per earlier decoder layer),
-            ``saliency_scores`` ``(B, L)``, ``video_mask`` ``(B, L)`` and,
-            with ``with_neg``, ``saliency_scores_neg`` ``(B, L)``.
+            ``saliency_scores`` ``(B, L)``, ``video_mask`` ``(B, L)``,
+            ``text_mask`` ``(B, T)``, the projected features ``src_vid_ed``
+            ``(B, L, d)`` / ``src_txt_ed`` ``(B, T, d)`` (read by alignment
+            losses) and, with ``with_neg``, ``saliency_scores_neg``
+            ``(B, L)``.
         """
         video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
         video = self.video_proj(inputs['video_feat'])
@@ -301,7 +309,10 @@ class TaskWeave(BaseMRHDDetector):
                 for a, b in zip(logits[:-1], spans[:-1])
             ],
             saliency_scores=saliency,
-            video_mask=video_mask)
+            video_mask=video_mask,
+            text_mask=text_mask,
+            src_vid_ed=video,
+            src_txt_ed=text)
         if with_neg:
             out['saliency_scores_neg'] = self.saliency_head(hd_neg)
         return out

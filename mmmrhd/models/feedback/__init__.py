@@ -4,9 +4,10 @@ from .converters import HighlightToMask, MomentToMask
 from .feedback_head import (HGF_LEVELS, MANNERS, FeedbackHead,
                             apply_feedback_mask)
 from .span_gru_feedback import SpanGRUFeedback, top1_clip_bounds
+from .saliency_reencoder import SaliencyReencoder
 
 __all__ = [
     'HighlightToMask', 'MomentToMask', 'HGF_LEVELS', 'MANNERS', 'FeedbackHead',
     'apply_feedback_mask',
-    'SpanGRUFeedback', 'top1_clip_bounds'
+    'SpanGRUFeedback', 'top1_clip_bounds', 'SaliencyReencoder'
 ]

@@ -19,6 +19,8 @@ from .t2v_encoder import (T2VCrossAttentionLayer, T2VEncoder,
 from .temporal_max_pool import TemporalMaxPool
 from .transformer_encoder import PostNormEncoderLayer, TransformerEncoder
 from .weighted_pool import WeightedPool, mask_logits
+from .context_query_fuser import (CQAttention, CQConcatenate,
+                                  ContextQueryFuser)
 
 __all__ = [
     'BiCMFEncoder', 'BiCMFLayer', 'FeatureRefinement',
@@ -29,6 +31,7 @@ __all__ = [
     'LearnedPositionalEncoding', 'SinePositionalEncoding1D',
     'ZeroPositionalEncoding', 'span_sine_embedding', 'T2VCrossAttentionLayer',
     'T2VEncoder', 'official_t2v_attn_mask', 'TemporalMaxPool',
-    'PostNormEncoderLayer', 'TransformerEncoder',
-    'WeightedPool', 'mask_logits', 'GlobalToken'
+    'PostNormEncoderLayer', 'TransformerEncoder', 'GlobalToken',
+    'WeightedPool', 'mask_logits', 'CQAttention', 'CQConcatenate',
+    'ContextQueryFuser'
 ]

@@ -1,5 +1,8 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """mmmrhd.models.losses: loss terms, criteria and joint objectives."""
+from .alignment_losses import (ClipTextAlignmentLoss, VideoTextContrastiveLoss,
+                               clip_text_alignment_loss,
+                               video_text_contrastive_loss)
 from .class_error import class_error
 from .contrastive_align_loss import (ContrastiveAlignLoss, query_text_nce,
                                      video_text_align)
@@ -26,5 +29,7 @@ __all__ = [
     'SaliencyHingeLoss', 'saliency_hinge_loss', 'RankContrastiveLoss',
     'rank_contrastive_loss', 'NegPairLoss', 'neg_pair_loss',
     'MomentCriterion', 'SaliencyCriterion', 'UncertaintyJointLoss', 'SumLoss',
-    'WeightedSumLoss'
+    'WeightedSumLoss',
+    'ClipTextAlignmentLoss', 'VideoTextContrastiveLoss',
+    'clip_text_alignment_loss', 'video_text_contrastive_loss'
 ]

@@ -5,10 +5,12 @@ from .base import (PARITY_ADAPTERS, ParityAdapter, get_parity_adapter,
 from .momentdetr import MomentDETRAdapter
 from .qddetr import QDDETRAdapter
 from .taskweave import TaskWeaveAdapter
+from .trdetr import TRDETRAdapter
 from .videolights import VideoLightsAdapter
 
 __all__ = [
     'PARITY_ADAPTERS', 'ParityAdapter', 'get_parity_adapter',
     'register_parity_adapter', 'supported_repos', 'MomentDETRAdapter',
-    'QDDETRAdapter', 'TaskWeaveAdapter', 'VideoLightsAdapter'
+    'QDDETRAdapter', 'TaskWeaveAdapter', 'TRDETRAdapter',
+    'VideoLightsAdapter'
 ]

@@ -1,0 +1,133 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""Convert an official TR-DETR checkpoint to an mmmrhd checkpoint.
+
+Official checkpoints (mingyao1120/TR-DETR ``train.py``) are dicts with
+``model`` (and ``optimizer``, ``epoch``, ``opt``); a bare state_dict is
+accepted too. The output is an MMEngine-style checkpoint
+``{'state_dict': ..., 'meta': {...}}`` that loads with
+``torch.load(..., weights_only=True)`` and strictly into
+``TRDETR(official_compat=True)`` (or, with ``--drop-unused``, into any
+TRDETR of the same dims).
+
+Key mapping::
+
+    input_vid_proj.<i>.LayerNorm.* / net.1.*
+                                     -> video_proj.layers.<i>.norm / fc.*
+    input_txt_proj.*                 -> text_proj.* (same pattern)
+    fuser.cq_attention.w4C/w4Q/w4mlu -> refiner.cq_attention.* (same names)
+    fuser.cq_attention.cqa_linear.conv1d.*
+                                     -> refiner.cq_attention.fc.*
+    fuser.cq_concat.weighted_pool.weight
+                                     -> refiner.cq_concat.weighted_pool.weight
+    fuser.cq_concat.conv1d.conv1d.*  -> refiner.cq_concat.fc.*
+    transformer.t2v_encoder.layers.<i>.self_attn.*
+                                     -> fusion.layers.<i>.cross_attn.*
+    transformer.t2v_encoder.*        -> fusion.*
+    transformer.encoder.*            -> encoder.* (used twice: HD2MR)
+    transformer.decoder.*            -> decoder.*
+    query_embed.weight               -> decoder.query_embed.weight
+    class_embed.*, span_embed.*      -> moment_head.class_embed/span_embed.*
+    saliency_proj1.*                 -> saliency_head.proj1.*
+    gru_extractor.gru.*              -> mr2hd.gru.*
+    txt_position_embed.* (unused)    -> unused_text_pos_embed.embed / norm
+
+The only tensors that change are the two kernel-1 ``Conv1d`` weights of the
+fuser, ``(d_out, d_in, 1)``, which are stored as ``Linear`` weights
+``(d_out, d_in)`` (the same map; the last axis is dropped).
+
+Usage::
+
+    python tools/model_converters/tr_detr_official_to_mmmrhd.py \
+        model_best.ckpt tr_detr_mmmrhd.pth \
+        [--video-streams slowfast:2304,clip:512,tef:2]
+"""
+import sys
+from collections import OrderedDict
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+import torch
+
+from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
+                                             INPUT_PROJ_RULES,
+                                             QVHL_TEXT_STREAMS,
+                                             QVHL_VIDEO_STREAMS,
+                                             T2V_ENCODER_RULES,
+                                             UNUSED_TEXT_POS_RULES,
+                                             OfficialConverter)
+
+#: (official regex, mmmrhd replacement), first match wins.
+KEY_RULES = INPUT_PROJ_RULES + T2V_ENCODER_RULES + DAB_HEAD_RULES + [
+    (r'^fuser\.cq_attention\.(w4C|w4Q|w4mlu)$', r'refiner.cq_attention.\1'),
+    (r'^fuser\.cq_attention\.cqa_linear\.conv1d\.',
+     'refiner.cq_attention.fc.'),
+    (r'^fuser\.cq_concat\.weighted_pool\.weight$',
+     'refiner.cq_concat.weighted_pool.weight'),
+    (r'^fuser\.cq_concat\.conv1d\.conv1d\.', 'refiner.cq_concat.fc.'),
+    (r'^transformer\.encoder\.', 'encoder.'),
+    (r'^transformer\.decoder\.', 'decoder.'),
+    (r'^saliency_proj1\.', 'saliency_head.proj1.'),
+    (r'^gru_extractor\.gru\.', 'mr2hd.gru.'),
+] + UNUSED_TEXT_POS_RULES
+
+#: Our keys whose official tensor is a kernel-1 Conv1d weight.
+POINTWISE_CONV_KEYS = ('refiner.cq_attention.fc.weight',
+                       'refiner.cq_concat.fc.weight')
+
+
+class TRDETRConverter(OfficialConverter):
+    """:class:`OfficialConverter` that also reshapes the fuser's kernel-1
+    Conv1d weights to Linear weights."""
+
+    def convert(self, state_dict, video_streams=QVHL_VIDEO_STREAMS,
+                text_streams=QVHL_TEXT_STREAMS, drop_unused=False):
+        out = super().convert(state_dict, video_streams, text_streams,
+                              drop_unused)
+        converted: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
+        for key, value in out.items():
+            if key in POINTWISE_CONV_KEYS:
+                if value.dim() != 3 or value.shape[-1] != 1:
+                    raise ValueError(
+                        f'{self.owner} converter: {key} must be a kernel-1 '
+                        f'Conv1d weight (out, in, 1), got {tuple(value.shape)}')
+                value = value[..., 0]
+            converted[key] = value
+        return converted
+
+
+CONVERTER = TRDETRConverter(
+    'TR-DETR', KEY_RULES,
+    'tools/model_converters/tr_detr_official_to_mmmrhd.py')
+
+
+def convert_key(key: str) -> str:
+    """Map one official key to ours (KeyError for an unknown key)."""
+    return CONVERTER.convert_key(key)
+
+
+def convert_tr_detr_official(
+        state_dict: Mapping[str, torch.Tensor],
+        video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
+        text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
+        drop_unused: bool = False) -> Dict[str, torch.Tensor]:
+    """Convert an official TR-DETR state_dict to mmmrhd keys.
+
+    Args:
+        state_dict (Mapping[str, Tensor]): Official weights.
+        video_streams (Sequence[dict]): Video feature layout. Defaults to
+            QVHighlights (SlowFast 2304 + CLIP 512 + TEF 2).
+        text_streams (Sequence[dict]): Text layout (CLIP tokens 512).
+        drop_unused (bool): Drop the unused ``txt_position_embed.*``.
+
+    Returns:
+        OrderedDict[str, Tensor]: mmmrhd state_dict.
+    """
+    return CONVERTER.convert(state_dict, video_streams, text_streams,
+                             drop_unused)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    CONVERTER.main(argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
