@@ -1,6 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """VideoLights (Paul et al., 2024) as composable parts."""
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -9,17 +9,11 @@ from torch import Tensor, nn
 from mmmrhd.datasets.collate import collate_targets
 from mmmrhd.registry import MODELS, build_part
 from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
 
 
 def _cfg(cfg: dict, name: str, **defaults) -> dict:
-    if not isinstance(cfg, dict) or 'type' not in cfg:
-        raise ValueError(f"VideoLights: {name} must be a config dict with a "
-                         f"'type', got {cfg!r}")
-    cfg = dict(cfg)
-    for k, v in defaults.items():
-        cfg.setdefault(k, v)
-    return cfg
+    return part_cfg('VideoLights', cfg, name, **defaults)
 
 
 @MODELS.register_module()
@@ -88,6 +82,8 @@ class VideoLights(BaseMRHDDetector):
         max_text_len (int): Positions of the unused official text embedding.
         data_preprocessor (dict | nn.Module, optional): Data preprocessor.
         init_cfg (dict, optional): MMEngine init config.
+        extra_losses (Sequence[dict | nn.Module]): Further loss terms
+            ``forward(outputs, targets)`` (see :class:`BaseMRHDDetector`).
     """
 
     def __init__(self,
@@ -119,7 +115,8 @@ class VideoLights(BaseMRHDDetector):
                  official_compat: bool = False,
                  max_text_len: int = 32,
                  data_preprocessor: ConfigOrModule = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 extra_losses: Sequence[ConfigOrModule] = ()) -> None:
         oc = official_compat
         if saliency_loss is None:
             saliency_loss = videolights_saliency_loss(
@@ -139,7 +136,8 @@ class VideoLights(BaseMRHDDetector):
             joint_loss=joint_loss,
             post_processor=post_processor,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            extra_losses=extra_losses)
         d = embed_dim
         self.embed_dim = d
         self.official_compat = oc
@@ -346,6 +344,14 @@ class VideoLights(BaseMRHDDetector):
             losses.update(
                 self.align_loss(outputs, targets,
                                 self.moment_loss.last_indices))
+        for term in self.extra_losses:
+            values = term(outputs, targets)
+            clash = sorted(set(values) & set(losses))
+            if clash:
+                raise KeyError(f'VideoLights: extra loss '
+                               f'{type(term).__name__} returns keys {clash} '
+                               'that another loss already produced')
+            losses.update(values)
         if not losses:
             raise ValueError('VideoLights: no loss configured')
         return losses
