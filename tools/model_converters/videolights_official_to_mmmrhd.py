@@ -17,7 +17,7 @@ packed)::
     input_vid_proj.<i>.net.1.conv1d.*     -> video_proj.layers.<i>.fc.*
     input_txt_proj.*                      -> text_proj.* (same pattern)
     feature_refinement.word_to_sentence_pool.weight
-                                          -> feature_refinement.sentence_pool.weight
+                          -> feature_refinement.sentence_pool.weight
     feature_refinement.mixer.conv1d.*     -> feature_refinement.mixer.*
     feature_refinement.{sim_w,cor_v_w,cor_q_w}   (unchanged)
     global_rep_token / global_rep_pos     -> global_token.token / .pos
@@ -29,7 +29,8 @@ packed)::
     saliency_proj1 / saliency_proj2       -> saliency_head.proj1 / proj2
     gru_extractor.gru.*                   -> feedback.gru.*    (Uni-JFM)
     saliency_proj_mr.*                    -> feedback_head.proj1.*
-    contrastive_align_projection_query/txt -> align_query_proj / align_text_proj
+    contrastive_align_projection_query/txt
+                                          -> align_query_proj / align_text_proj
     contrastive_align_projection_vid (unused) -> unused_align_video_proj
     txt_position_embed.* (unused)         -> unused_text_pos_embed.embed / norm
 

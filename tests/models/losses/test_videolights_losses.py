@@ -120,8 +120,9 @@ def test_video_text_align_hand_computed():
 
 def test_contrastive_align_layers_and_errors():
     g = torch.Generator().manual_seed(0)
-    q = torch.nn.functional.normalize(torch.randn(2, 3, 4, generator=g), dim=-1)
-    t = torch.nn.functional.normalize(torch.randn(2, 5, 4, generator=g), dim=-1)
+    normalize = torch.nn.functional.normalize
+    q = normalize(torch.randn(2, 3, 4, generator=g), dim=-1)
+    t = normalize(torch.randn(2, 5, 4, generator=g), dim=-1)
     idx = [(torch.tensor([1]), torch.tensor([0])),
            (torch.tensor([0, 2]), torch.tensor([1, 0]))]
     outputs = dict(
