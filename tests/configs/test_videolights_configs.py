@@ -151,3 +151,59 @@ def test_official_config_reproduces_official_forward(fixtures_dir):
                 'saliency_scores_neg', 'saliency_scores_mr'):
         torch.testing.assert_close(
             out[key], fx['outputs'][key], atol=1e-5, rtol=1e-4, msg=key)
+
+
+def _items(video_dim, text_dim, lengths, clip_len, binary):
+    g = torch.Generator().manual_seed(0)
+    items = []
+    for i, length in enumerate(lengths):
+        labels = torch.zeros(length)
+        labels[3:9] = 1.0 if binary else torch.rand(6, generator=g) * 12
+        items.append(
+            dict(
+                inputs=dict(
+                    video_feat=torch.randn(length, video_dim, generator=g),
+                    text_feat=torch.randn(6, text_dim, generator=g)),
+                data_samples=dict(
+                    qid=i,
+                    query='q',
+                    vid=f'v{i}',
+                    duration=float(length * clip_len),
+                    clip_len=clip_len,
+                    num_clips=length,
+                    gt_spans=torch.tensor([[0.3, 0.2]]),
+                    saliency_pos_labels=torch.tensor([4, 5]),
+                    saliency_neg_labels=torch.tensor([0, 12]),
+                    saliency_all_labels=labels,
+                    ann=dict(qid=i))))
+    return items
+
+
+def test_tvsum_step_is_hd_only():
+    cfg = _load('videolights_tvsum.py')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    assert model.video_proj.in_dim == 2050
+    model.train()
+    batch = model.data_preprocessor(
+        mrhd_collate(_items(2050, 512, (20, 14), 2.0, False)), True)
+    losses = model(**batch, mode='loss')
+    assert not any(k.startswith(('loss_span', 'loss_contrastive'))
+                   for k in losses)
+    assert {'saliency_mr_to_hd', 'saliency_hard_pos'} <= set(losses)
+    total, _ = model.parse_losses(losses)
+    assert torch.equal(total, losses['loss_saliency'])
+
+
+def test_charades_step_with_window_labels():
+    cfg = _load('videolights_charades-sta.py')
+    assert cfg.val_evaluator.type == 'CharadesSTAMetric'
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    assert model.post_processor.clip_len == 1.0
+    model.train()
+    batch = model.data_preprocessor(
+        mrhd_collate(_items(2818, 512, (30, 22), 1.0, True)), True)
+    total, log_vars = model.parse_losses(model(**batch, mode='loss'))
+    assert torch.isfinite(total).all()
+    assert 'loss_contrastive_align_1' in log_vars
