@@ -36,6 +36,13 @@ def test_cli_passes_on_official_fixture(fixtures_dir, tmp_path):
     assert out.exists()
 
 
+@pytest.mark.parametrize('name', ['qddetr.pth', 'momentdetr.pth'])
+def test_cli_picks_other_models_from_meta(name, fixtures_dir, capsys):
+    assert _main()([osp.join(fixtures_dir, name)]) == 0
+    out = capsys.readouterr().out
+    assert f'{name}: ' in out and '-> PASS' in out
+
+
 def test_cli_fails_on_perturbed_outputs(fixtures_dir, tmp_path, capsys):
     fx = load_fixture(osp.join(fixtures_dir, 'taskweave_hd2mr_epoch50.pth'))
     fx['outputs']['pred_spans'] = fx['outputs']['pred_spans'] + 1e-3

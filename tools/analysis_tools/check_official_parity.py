@@ -8,7 +8,8 @@ Usage::
 
 For each fixture (the format of ``shared/fixtures/README.md``: portable-init
 weight table, inputs, official outputs, losses, matcher indices, total and
-gradients) the model and variant are picked from ``fixture['meta']``, the
+gradients) the model's parity adapter is picked from ``fixture['meta']``
+(``mmmrhd.testing.adapters``: TaskWeave, QD-DETR, Moment-DETR, ...), the
 official weights are rebuilt from the init table and converted with the
 repository converter, our model runs forward, criteria, joint loss and
 backward, and the maximum absolute / relative difference of every output,

@@ -26,3 +26,15 @@ def test_zero_offset_returns_reference():
     refs = torch.tensor([[[[0.25, 0.5]]]])
     _, spans = head(torch.randn(1, 1, 1, 8), refs)
     torch.testing.assert_close(spans, refs)
+
+
+def test_without_references_spans_are_sigmoid_of_mlp():
+    """Moment-DETR: no anchors, spans = sigmoid(span_embed(hs))."""
+    head = MomentHead(8)
+    with torch.no_grad():
+        last = head.span_embed.layers[-1]
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.0, 2.0]))
+    _, spans = head(torch.randn(2, 1, 3, 8))
+    expected = torch.tensor([0.5, 1 / (1 + torch.exp(torch.tensor(-2.0)))])
+    torch.testing.assert_close(spans, expected.expand(2, 1, 3, 2))
