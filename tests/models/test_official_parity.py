@@ -22,6 +22,7 @@ from mmmrhd.testing.parity import run_parity
 FIXTURES = {
     'momentdetr.pth': 'momentdetr',
     'qddetr.pth': 'qddetr',
+    'trdetr.pth': 'trdetr',
 }
 
 
@@ -65,3 +66,8 @@ def test_every_comparison_within_tolerance(name, results):
     for key in fx['grads_full']:
         assert key in names
     assert 'n_params' in names and 'total_loss' in names
+    # model-specific terms outside fx['losses'] (TR-DETR: VTC / CTC)
+    for key in fx.get('loss_extra') or {}:
+        if key.startswith('loss_'):
+            assert f'chain/{key}' in names and \
+                f'on_official_outputs/{key}' in names

@@ -88,7 +88,8 @@ class TRDETRConverter(OfficialConverter):
                 if value.dim() != 3 or value.shape[-1] != 1:
                     raise ValueError(
                         f'{self.owner} converter: {key} must be a kernel-1 '
-                        f'Conv1d weight (out, in, 1), got {tuple(value.shape)}')
+                        'Conv1d weight (out, in, 1), got '
+                        f'{tuple(value.shape)}')
                 value = value[..., 0]
             converted[key] = value
         return converted

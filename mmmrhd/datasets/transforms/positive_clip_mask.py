@@ -9,7 +9,7 @@ from mmmrhd.registry import TRANSFORMS
 
 __all__ = ['GeneratePositiveClipMask']
 
-MODES = ('relevant', 'top_half')
+MODES = ('relevant', 'top_half', 'saliency_labels')
 
 
 @TRANSFORMS.register_module()
@@ -25,7 +25,12 @@ class GeneratePositiveClipMask(BaseTransform):
     * ``mode='top_half'`` (TVSum, every clip scored): the ``n - L // 2``
       clips with the highest ``saliency_agg`` among the ``n`` labelled clips
       inside the video (official: ``argsort(agg)[L // 2:]``; here a stable
-      sort, so ties keep file order).
+      sort, so ties keep file order);
+    * ``mode='saliency_labels'`` (datasets without clip annotations, e.g.
+      Charades-STA with :class:`GenerateWindowSaliencyLabels`; our choice,
+      TR-DETR ships no such setting): the clips with
+      ``saliency_all_labels > 0`` (put this transform after the label
+      transform).
 
     Ids ``>= L`` (labels beyond the features) are dropped by default. With
     ``official_compat=True`` the released bug is reproduced (fixtures README
@@ -33,10 +38,12 @@ class GeneratePositiveClipMask(BaseTransform):
     all-zero mask is copied over its first ``L`` entries, so only the
     overflow slot stays 1.
 
-    A no-op for samples without ``saliency_clip_ids``.
+    A no-op for samples without ``saliency_clip_ids`` (``saliency_all_labels``
+    for ``'saliency_labels'``).
 
     Required keys: ``saliency_clip_ids``, ``num_clips`` (and
-    ``saliency_agg`` for ``'top_half'``).
+    ``saliency_agg`` for ``'top_half'``; ``saliency_all_labels`` instead of
+    the ids for ``'saliency_labels'``).
     Added keys: ``pos_mask`` (float32 ``(L,)``, or longer in compat mode).
 
     Args:
@@ -56,11 +63,20 @@ class GeneratePositiveClipMask(BaseTransform):
 
     def transform(self, results: Dict) -> Dict:
         """Add ``pos_mask`` to ``results``."""
+        num_clips = int(results['num_clips'])
+        if self.mode == 'saliency_labels':
+            labels = results.get('saliency_all_labels')
+            if labels is None:
+                return results
+            mask = np.zeros(num_clips, dtype=np.float32)
+            labels = np.asarray(labels)[:num_clips]
+            mask[:len(labels)] = labels > 0
+            results['pos_mask'] = mask
+            return results
         ids = results.get('saliency_clip_ids')
         if ids is None:
             return results
         ids = np.asarray(ids, dtype=np.int64)
-        num_clips = int(results['num_clips'])
         if self.mode == 'top_half':
             if 'saliency_agg' not in results:
                 raise KeyError(f"GeneratePositiveClipMask: qid "

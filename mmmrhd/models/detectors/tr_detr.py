@@ -1,5 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """TR-DETR (Sun et al., AAAI 2024) as composable parts."""
+import inspect
 from functools import partial
 from typing import Any, Dict, Optional, Sequence
 
@@ -16,6 +17,17 @@ _cfg = partial(part_cfg, 'TRDETR')
 #: 0.5``) live in the joint loss; the terms themselves are unweighted.
 ALIGNMENT_LOSSES = (dict(type='VideoTextContrastiveLoss'),
                     dict(type='ClipTextAlignmentLoss'))
+
+
+def _default_compat(cfg: ConfigOrModule, official_compat: bool):
+    """``cfg`` with ``official_compat`` filled in when its part takes one."""
+    if not isinstance(cfg, dict) or 'official_compat' in cfg:
+        return cfg
+    cls = MODELS.get(cfg.get('type', ''))
+    if cls is None or 'official_compat' not in inspect.signature(
+            cls).parameters:
+        return cfg
+    return dict(cfg, official_compat=official_compat)
 
 
 @MODELS.register_module()
@@ -70,8 +82,8 @@ class TRDETR(BaseMRHDDetector):
         moment_loss (dict | nn.Module, optional): MR criterion.
         saliency_loss (dict | nn.Module, optional): HD criterion.
         extra_losses (Sequence[dict | nn.Module], optional): Further terms;
-            None = the CTC and VTC alignment losses with this model's
-            ``official_compat``.
+            None = the CTC and VTC alignment losses. Configs that do not set
+            ``official_compat`` get this model's.
         joint_loss (dict | nn.Module, optional): Training total.
         post_processor (dict, optional): Defaults to ``MomentPostProcessor``.
         embed_dim (int): Model width ``d``. Defaults to 256.
@@ -129,9 +141,8 @@ class TRDETR(BaseMRHDDetector):
                  init_cfg: Optional[dict] = None) -> None:
         d, oc = embed_dim, official_compat
         if extra_losses is None:
-            extra_losses = [
-                dict(cfg, official_compat=oc) for cfg in ALIGNMENT_LOSSES
-            ]
+            extra_losses = ALIGNMENT_LOSSES
+        extra_losses = [_default_compat(cfg, oc) for cfg in extra_losses]
         super().__init__(
             moment_loss=moment_loss,
             saliency_loss=saliency_loss,

@@ -43,6 +43,14 @@ def test_top_half_tvsum():
     np.testing.assert_array_equal(out['pos_mask'], [0, 1, 0, 1])
 
 
+def test_from_saliency_labels():
+    t = GeneratePositiveClipMask(mode='saliency_labels')
+    out = t(dict(num_clips=5, saliency_all_labels=np.array(
+        [0, 1, 1, 0, 0, 1], dtype=np.float32)))  # grown label slot ignored
+    np.testing.assert_array_equal(out['pos_mask'], [0, 1, 1, 0, 0])
+    assert 'pos_mask' not in t(dict(num_clips=5))
+
+
 def test_noop_and_errors():
     t = GeneratePositiveClipMask()
     assert 'pos_mask' not in t(dict(num_clips=4))
