@@ -207,3 +207,17 @@ def test_charades_step_with_window_labels():
     total, log_vars = model.parse_losses(model(**batch, mode='loss'))
     assert torch.isfinite(total).all()
     assert 'loss_contrastive_align_1' in log_vars
+
+
+def test_metafile_lists_every_config():
+    import yaml
+    with open(osp.join(VL, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = {m['Config'] for m in meta['Models']}
+    assert listed == {f'configs/videolights/{c}' for c in CONFIGS}
+    params = {m['Config']: m['Metadata'].get('Parameters')
+              for m in meta['Models']}
+    for rel, count in params.items():
+        if count is not None:
+            model = MODELS.build(Config.fromfile(osp.join(REPO, rel)).model)
+            assert _params(model) == count, rel
