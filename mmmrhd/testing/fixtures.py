@@ -11,7 +11,7 @@ the official options in ``meta['opt']``. What is specific to one model
 import importlib.util
 import os.path as osp
 from types import ModuleType
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 import torch
 from torch import Tensor
@@ -159,7 +159,7 @@ def official_input_projection(opt: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def official_moment_loss(opt: Mapping[str, Any],
-                         label_loss: Mapping[str, Any] = None
+                         label_loss: Optional[Mapping[str, Any]] = None
                          ) -> Dict[str, Any]:
     """``MomentCriterion`` config from the official matcher/loss options.
 

@@ -29,7 +29,6 @@ To add a model: subclass, fill :attr:`repos` / :attr:`converter_file` /
 from types import ModuleType
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Type
 
-import torch
 from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
