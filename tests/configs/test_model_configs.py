@@ -33,6 +33,7 @@ CONFIGS = sorted(
 OFFICIAL_PARAMS = {
     'qd_detr/qd_detr_qvh_official.py': 7_585_573,
     'moment_detr/moment_detr_qvh_official.py': 4_823_305,
+    'tr_detr/tr_detr_qvh_official.py': 8_308_773,
 }
 
 

@@ -42,8 +42,10 @@ def trdetr_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
             num_layers=opt['dec_layers'],
             num_queries=opt['num_queries'],
             **layer),
-        # official self.clip_len = 2 (model.py constructor default)
-        mr2hd=dict(type='SpanGRUFeedback', clip_len=2.0),
+        # official TRDETR(clip_len=opt.clip_length) (model.py build_model)
+        mr2hd=dict(
+            type='SpanGRUFeedback',
+            clip_len=float(opt.get('clip_length', 2))),
         moment_loss=official_moment_loss(
             opt, label_loss=dict(type='SigmoidFocalLabelLoss')),
         saliency_loss=dict(
