@@ -130,7 +130,8 @@ def collate_targets(data_samples: List[Dict[str, Any]],
         dict: ``span_labels`` (list of ``{'spans': (n_i, 2)}``),
         ``saliency_pos_labels`` / ``saliency_neg_labels`` (B, K) int64,
         ``saliency_all_labels`` (B, max L_i) float32 zero-padded,
-        ``src_pos_mask`` (B, max L_i) float32 zero-padded.
+        ``src_pos_mask`` (B, max L_i) float32 zero-padded,
+        ``saliency_pos_index`` (B, max L_i) int64 zero-padded.
     """
     targets: Dict[str, Any] = {}
 
@@ -161,4 +162,11 @@ def collate_targets(data_samples: List[Dict[str, Any]],
             for ds in data_samples
         ])
         targets['src_pos_mask'] = pos_mask.to(device)
+    if has('saliency_pos_index'):
+        # VideoLights' positive-clip indicator (zero-padded like the labels)
+        pos_index, _ = pad_sequences([
+            torch.as_tensor(ds['saliency_pos_index'], dtype=torch.long)
+            for ds in data_samples
+        ])
+        targets['saliency_pos_index'] = pos_index.to(device)
     return targets

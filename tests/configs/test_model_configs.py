@@ -45,15 +45,16 @@ def _scope():
 
 
 def _widths(model):
-    """Per-directory video widths (TEF excluded) and the text width."""
+    """Per-directory video widths (TEF excluded) and text widths."""
     vp, tp = model.video_proj, model.text_proj
     video = [d for n, d in zip(vp.names, vp.dims) if n != 'tef']
-    return video, sum(tp.dims)
+    return video, list(tp.dims)
 
 
-def _write(root, ds, video_dims, text_dim, rng):
+def _write(root, ds, video_dims, text_dims, rng):
     """Small data in the layout the dataset config reads."""
     prefix = ds['data_prefix']
+    text_dim = sum(text_dims)
     vids = ['va', 'vb', 'vc']
     lengths = [12, 9, 15]
     if ds['type'] == 'TVSumDataset':
@@ -87,9 +88,14 @@ def _write(root, ds, video_dims, text_dim, rng):
             for d, w in zip(video_dirs, video_dims):
                 _save(osp.join(root, d, f'{vid}.npz'),
                       rng.normal(size=(n, w)), key='features')
-            tokens = rng.normal(size=(5, text_dim))
-            _save(osp.join(root, prefix['text'], f'qid{i + 1}.npz'), tokens,
-                  key='last_hidden_state', pooler_output=tokens[0])
+            text_dirs = prefix['text']
+            text_dirs = [text_dirs] if isinstance(text_dirs, str) else \
+                text_dirs
+            assert len(text_dirs) == len(text_dims), (text_dirs, text_dims)
+            for d, w in zip(text_dirs, text_dims):
+                tokens = rng.normal(size=(5, w))
+                _save(osp.join(root, d, f'qid{i + 1}.npz'), tokens,
+                      key='last_hidden_state', pooler_output=tokens[0])
     path = osp.join(root, ds['ann_file'])
     _mkdir(path)
     with open(path, 'w') as f:
@@ -115,8 +121,8 @@ def _dataset(cfg_ds, root, model, seed):
     ds['data_root'] = root
     if ds['type'] == 'DemoQVHighlightsDataset':
         return DATASETS.build(ds)  # generates the demo data into root
-    video_dims, text_dim = _widths(model)
-    _write(root, ds, video_dims, text_dim, np.random.default_rng(seed))
+    video_dims, text_dims = _widths(model)
+    _write(root, ds, video_dims, text_dims, np.random.default_rng(seed))
     return DATASETS.build(ds)
 
 

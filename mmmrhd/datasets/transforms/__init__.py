@@ -5,6 +5,7 @@ from .formatting import PackMRHDInputs
 from .load_text_features import LoadTextFeatures
 from .load_video_features import LoadVideoFeatures
 from .saliency_labels import GenerateSaliencyLabels
+from .saliency_pos_index import GenerateSaliencyPosIndex
 from .positive_clip_mask import GeneratePositiveClipMask
 from .span_targets import GenerateSpanTargets
 from .window_saliency_labels import GenerateWindowSaliencyLabels
@@ -13,7 +14,8 @@ from .worker_rng import WorkerRNG
 __all__ = [
     'LoadVideoFeatures', 'LoadTextFeatures', 'AppendTEF',
     'temporal_endpoint_features', 'GenerateSpanTargets',
-    'GenerateSaliencyLabels', 'GenerateWindowSaliencyLabels',
+    'GenerateSaliencyLabels', 'GenerateSaliencyPosIndex',
+    'GenerateWindowSaliencyLabels',
     'PackMRHDInputs', 'WorkerRNG',
     'GeneratePositiveClipMask'
 ]

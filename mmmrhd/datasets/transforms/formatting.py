@@ -17,7 +17,8 @@ _TARGETS = dict(
     saliency_pos_labels=torch.int64,
     saliency_neg_labels=torch.int64,
     saliency_all_labels=torch.float32,
-    pos_mask=torch.float32)
+    pos_mask=torch.float32,
+    saliency_pos_index=torch.int64)
 
 #: The transform that adds a required field (for error messages).
 _PRODUCERS = dict(

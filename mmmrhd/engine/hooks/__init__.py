@@ -1,11 +1,13 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Training hooks."""
+from .adaptive_loss_schedule_hook import AdaptiveLossScheduleHook
 from .checkpoint_hook import BEST_RECORD, SafeCheckpointHook, best_checkpoint
 from .epoch_ema_hook import EpochEMAHook
 from .feedback_activation_hook import FeedbackActivationHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
-    'BEST_RECORD', 'SafeCheckpointHook', 'best_checkpoint', 'EpochEMAHook', 'FeedbackActivationHook', 'RNGStateHook', 'get_rng_state',
-    'set_rng_state'
+    'AdaptiveLossScheduleHook', 'BEST_RECORD', 'SafeCheckpointHook',
+    'best_checkpoint', 'EpochEMAHook', 'FeedbackActivationHook',
+    'RNGStateHook', 'get_rng_state', 'set_rng_state'
 ]

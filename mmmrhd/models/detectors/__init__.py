@@ -5,5 +5,7 @@ from .moment_detr import MomentDETR
 from .qd_detr import QDDETR
 from .taskweave import TaskWeave
 from .tr_detr import TRDETR
+from .videolights import VideoLights, videolights_saliency_loss
 
-__all__ = ['BaseMRHDDetector', 'MomentDETR', 'QDDETR', 'TaskWeave', 'TRDETR']
+__all__ = ['BaseMRHDDetector', 'MomentDETR', 'QDDETR', 'TaskWeave', 'TRDETR',
+           'VideoLights', 'videolights_saliency_loss']

@@ -2,8 +2,10 @@
 """mmmrhd.models.layers: reusable building blocks of the MR/HD models."""
 from .attention import (MultiheadAttention, ProjectionFreeAttention,
                         key_padding_to_attn_mask, multi_head_attention)
+from .bicmf_encoder import BiCMFEncoder, BiCMFLayer
 from .channel_layer_norm import ChannelLayerNorm
 from .dropout import Dropout, dropout
+from .feature_refinement import FeatureRefinement
 from .ffn import PReLUFFNMixin
 from .global_token import GlobalToken
 from .input_projection import InputProjection, ProjectionLayer
@@ -21,6 +23,7 @@ from .context_query_fuser import (CQAttention, CQConcatenate,
                                   ContextQueryFuser)
 
 __all__ = [
+    'BiCMFEncoder', 'BiCMFLayer', 'FeatureRefinement',
     'MultiheadAttention', 'ProjectionFreeAttention',
     'key_padding_to_attn_mask', 'multi_head_attention', 'ChannelLayerNorm',
     'Dropout', 'dropout', 'PReLU', 'PReLUFFNMixin',

@@ -6,9 +6,11 @@ from .momentdetr import MomentDETRAdapter
 from .qddetr import QDDETRAdapter
 from .taskweave import TaskWeaveAdapter
 from .trdetr import TRDETRAdapter
+from .videolights import VideoLightsAdapter
 
 __all__ = [
     'PARITY_ADAPTERS', 'ParityAdapter', 'get_parity_adapter',
     'register_parity_adapter', 'supported_repos', 'MomentDETRAdapter',
-    'QDDETRAdapter', 'TaskWeaveAdapter', 'TRDETRAdapter'
+    'QDDETRAdapter', 'TaskWeaveAdapter', 'TRDETRAdapter',
+    'VideoLightsAdapter'
 ]

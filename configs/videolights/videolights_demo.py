@@ -1,0 +1,64 @@
+# VideoLights on the embedded synthetic demo data (`make demo`): trains on a
+# 2-core CPU in minutes and learns (docs/en/user_guides/videolights.md
+# "Demo"; numbers in configs/videolights/README.md).
+#
+#   python tools/train.py configs/videolights/videolights_demo.py
+#
+# The demo data (mmmrhd/datasets/demo.py; 600 train / 150 val queries) has
+# the QVHighlights layout with small features: video 64 + 32 + 2 TEF = 98,
+# text 32. Everything not set here is videolights_qvh.py (paper design):
+# same parts, losses, loss weights, adaptive hard-loss schedule (x (epoch +
+# 1)), optimizer type, gradient clipping, post-processing, metric. What
+# differs, as in configs/taskweave/taskweave_demo.py and for the same
+# reasons: width 64 / 4 heads / FFN 128, all dropouts 0, lr 1e-3, 60 epochs,
+# windows clamped to each video's duration, no dataloader workers.
+_base_ = [
+    '../_base_/models/videolights.py',
+    '../_base_/datasets/demo.py',
+    '../_base_/schedules/adamw_200e.py',
+    '../_base_/default_runtime.py',
+]
+
+embed_dim = 64
+num_heads = 4
+ffn_dim = 2 * embed_dim
+dropout = 0.0
+layer = dict(num_heads=num_heads, ffn_dim=ffn_dim, dropout=dropout)
+
+model = dict(
+    embed_dim=embed_dim,
+    video_proj=dict(
+        streams=[
+            dict(name='slowfast', dim=64),
+            dict(name='clip', dim=32),
+            dict(name='tef', dim=2)
+        ],
+        dropout=dropout),
+    text_proj=dict(streams=[dict(name='clip_text', dim=32)], dropout=dropout),
+    feature_refinement=dict(dropout=dropout),
+    fusion=layer,
+    encoder=layer,
+    decoder=layer,
+    post_processor=dict(max_ts=None))
+
+train_dataloader = dict(num_workers=0, persistent_workers=False)
+val_dataloader = dict(num_workers=0, persistent_workers=False)
+test_dataloader = val_dataloader
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+train_cfg = dict(max_epochs=60, val_interval=5)
+
+default_hooks = dict(
+    logger=dict(interval=19),  # one line per epoch (19 iterations of 32)
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=5,
+        max_keep_ckpts=1,
+        save_best='MR-full-mAP',
+        rule='greater'))
+
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='AdaptiveLossScheduleHook'),
+]
+find_unused_parameters = True
