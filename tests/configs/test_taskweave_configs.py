@@ -27,8 +27,6 @@ QVH = osp.join(TW, 'taskweave_qvh.py')
 ALL_CONFIGS = sorted(
     osp.relpath(p, CONFIG_DIR)
     for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    # feature_extraction/ holds extractor configs (no model): tested in
-    # test_feature_extraction_configs.py
     if '_base_' not in p and 'feature_extraction' not in p)
 ABLATIONS = sorted(glob.glob(osp.join(ABL, '*.py')))
 # Configs on the QVHighlights data (the fake directory stands in for it).
