@@ -27,7 +27,8 @@ CONFIG_DIR = osp.join(REPO, 'configs')
 CONFIGS = sorted(
     osp.relpath(p, CONFIG_DIR)
     for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    if '_base_' not in p and not osp.basename(p).startswith('taskweave'))
+    if '_base_' not in p and 'feature_extraction' not in p
+    and not osp.basename(p).startswith('taskweave'))
 #: official parameter counts of the official-compat QVHighlights configs
 #: (models.md §2, §6; fixtures README §2)
 OFFICIAL_PARAMS = {

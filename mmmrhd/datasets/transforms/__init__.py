@@ -8,6 +8,8 @@ from .saliency_labels import GenerateSaliencyLabels
 from .saliency_pos_index import GenerateSaliencyPosIndex
 from .positive_clip_mask import GeneratePositiveClipMask
 from .span_targets import GenerateSpanTargets
+from .video_decoding import (DecodeVideoFrames, VideoDecodeError, VideoInfo,
+                             decode_frames, probe_video)
 from .window_saliency_labels import GenerateWindowSaliencyLabels
 from .worker_rng import WorkerRNG
 
@@ -15,7 +17,7 @@ __all__ = [
     'LoadVideoFeatures', 'LoadTextFeatures', 'AppendTEF',
     'temporal_endpoint_features', 'GenerateSpanTargets',
     'GenerateSaliencyLabels', 'GenerateSaliencyPosIndex',
-    'GenerateWindowSaliencyLabels',
-    'PackMRHDInputs', 'WorkerRNG',
-    'GeneratePositiveClipMask'
+    'GenerateWindowSaliencyLabels', 'PackMRHDInputs', 'WorkerRNG',
+    'GeneratePositiveClipMask', 'DecodeVideoFrames', 'VideoDecodeError',
+    'VideoInfo', 'decode_frames', 'probe_video'
 ]
