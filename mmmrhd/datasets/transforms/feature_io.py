@@ -11,7 +11,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 __all__ = [
-    'check_template', 'load_feature_array', 'l2_normalize', 'concat_streams'
+    'check_template', 'load_feature_array', 'check_feature_array',
+    'l2_normalize', 'concat_streams'
 ]
 
 _EXTENSIONS = ('.npz', '.npy')
@@ -64,23 +65,42 @@ def load_feature_array(path: str, key: Optional[str],
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise OSError(f'cannot read {what} file {path}: {exc}') from None
+    return check_feature_array(array, max_len, f'{what} file {path}')
+
+
+def check_feature_array(array: np.ndarray, max_len: Optional[int],
+                        name: str) -> np.ndarray:
+    """Check one in-memory feature array, keep ``max_len`` rows, cast f32.
+
+    The part of :func:`load_feature_array` after reading the file; the
+    inferencer calls it on features that never were a file, so both paths
+    give the same float32 array.
+
+    Args:
+        array (np.ndarray): ``(L, D)`` features, or ``(D,)`` for one row.
+        max_len (int, optional): Keep at most this many rows. None keeps all.
+        name (str): What and where, for messages (e.g. ``'video feature
+            file x.npz'``).
+
+    Returns:
+        np.ndarray: float32 ``(L, D)``, finite, with ``L >= 1``.
+    """
     if not isinstance(array, np.ndarray) or not (
             np.issubdtype(array.dtype, np.floating)
             or np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(f'{what} file {path}: expected a numeric array, got '
+        raise ValueError(f'{name}: expected a numeric array, got '
                          f'dtype {getattr(array, "dtype", type(array))}')
     if array.ndim == 1:
         array = array[None]
     if array.ndim != 2:
-        raise ValueError(f'{what} file {path}: expected a (length, dim) '
+        raise ValueError(f'{name}: expected a (length, dim) '
                          f'array, got shape {array.shape}')
     array = array[:max_len].astype(np.float32)
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f'{what} file {path} is empty (shape '
-                         f'{array.shape})')
+        raise ValueError(f'{name} is empty (shape {array.shape})')
     if not np.isfinite(array).all():
         rows = np.unique(np.nonzero(~np.isfinite(array))[0])
-        raise ValueError(f'{what} file {path} has NaN/inf values in rows '
+        raise ValueError(f'{name} has NaN/inf values in rows '
                          f'{rows[:10].tolist()}')
     return array
 

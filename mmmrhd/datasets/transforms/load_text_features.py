@@ -1,8 +1,9 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Load pre-extracted token features of a query."""
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
+import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmmrhd.registry import TRANSFORMS
@@ -67,16 +68,35 @@ class LoadTextFeatures(BaseTransform):
         name = self.file_template.format(
             qid=results['qid'], vid=results['vid'])
         paths = [osp.join(d, name) for d in results['text_feat_dirs']]
-        streams = []
-        for path in paths:
-            feat = load_feature_array(path, self.key, self.max_len,
-                                      'text feature')
-            streams.append(
-                l2_normalize(feat, self.eps) if self.normalize else feat)
-        results['text_feat'] = concat_streams(streams, paths,
-                                              self.length_tolerance,
-                                              'text feature')
+        feats = [
+            load_feature_array(path, self.key, self.max_len, 'text feature')
+            for path in paths
+        ]
+        results['text_feat'] = self.merge_streams(feats, paths)
         return results
+
+    def merge_streams(self, feats: Sequence[np.ndarray],
+                      names: Sequence[str]) -> np.ndarray:
+        """L2-normalise each text stream, cut to the shortest, concatenate.
+
+        Public so that :class:`~mmmrhd.apis.MRHDInferencer` turns token
+        features held in memory into model input with the very code of this
+        loader.
+
+        Args:
+            feats (Sequence[np.ndarray]): float32 ``(T_i, D_i)`` arrays, at
+                most ``max_len`` tokens each.
+            names (Sequence[str]): One name per stream, for messages.
+
+        Returns:
+            np.ndarray: ``(min T_i, sum D_i)``.
+        """
+        streams = [
+            l2_normalize(feat, self.eps) if self.normalize else feat
+            for feat in feats
+        ]
+        return concat_streams(streams, names, self.length_tolerance,
+                              'text feature')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(file_template='

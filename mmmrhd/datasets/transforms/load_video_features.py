@@ -86,9 +86,32 @@ class LoadVideoFeatures(BaseTransform):
             load_feature_array(p, self.key, self.max_len, 'video feature')
             for p in paths
         ]
-        stream = concat_streams(parts, paths, self.length_tolerance,
+        return self.merge_stream(parts, paths)
+
+    def merge_stream(self, parts: Sequence[np.ndarray],
+                     names: Sequence[str]) -> np.ndarray:
+        """Step 2 for one stream: join its file parts, L2-normalise.
+
+        Public so that :class:`~mmmrhd.apis.MRHDInferencer` turns features
+        held in memory into model input with the very code of this loader.
+
+        Args:
+            parts (Sequence[np.ndarray]): float32 ``(L, D_i)`` arrays (one
+                per file of the stream).
+            names (Sequence[str]): One name per part, for messages.
+
+        Returns:
+            np.ndarray: ``(L, sum D_i)``.
+        """
+        stream = concat_streams(parts, names, self.length_tolerance,
                                 'video feature')
         return l2_normalize(stream, self.eps) if self.normalize else stream
+
+    def merge_streams(self, streams: Sequence[np.ndarray],
+                      names: Sequence[str]) -> np.ndarray:
+        """Cut the normalised streams to the shortest and concatenate."""
+        return concat_streams(streams, names, self.length_tolerance,
+                              'video feature')
 
     def transform(self, results: Dict) -> Dict:
         """Add ``video_feat`` and ``num_clips`` to ``results``."""
@@ -98,8 +121,7 @@ class LoadVideoFeatures(BaseTransform):
             osp.join(d, self.file_templates[0].format(
                 vid=results['vid'], qid=results['qid'])) for d in feat_dirs
         ]
-        video_feat = concat_streams(streams, names, self.length_tolerance,
-                                    'video feature')
+        video_feat = self.merge_streams(streams, names)
         results['video_feat'] = video_feat
         results['num_clips'] = int(video_feat.shape[0])
         return results
