@@ -6,6 +6,8 @@ from .load_text_features import LoadTextFeatures
 from .load_video_features import LoadVideoFeatures
 from .saliency_labels import GenerateSaliencyLabels
 from .span_targets import GenerateSpanTargets
+from .video_decoding import (DecodeVideoFrames, VideoDecodeError, VideoInfo,
+                             decode_frames, probe_video)
 from .window_saliency_labels import GenerateWindowSaliencyLabels
 from .worker_rng import WorkerRNG
 
@@ -13,5 +15,6 @@ __all__ = [
     'LoadVideoFeatures', 'LoadTextFeatures', 'AppendTEF',
     'temporal_endpoint_features', 'GenerateSpanTargets',
     'GenerateSaliencyLabels', 'GenerateWindowSaliencyLabels',
-    'PackMRHDInputs', 'WorkerRNG'
+    'PackMRHDInputs', 'WorkerRNG', 'DecodeVideoFrames', 'VideoDecodeError',
+    'VideoInfo', 'decode_frames', 'probe_video'
 ]
