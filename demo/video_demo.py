@@ -88,13 +88,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def demo_extractor_cfg() -> dict:
+    """The tiny random extractor with the demo data's widths.
+
+    :func:`~mmmrhd.testing.extractor.tiny_extractor_cfg` (SlowFast + CLIP
+    + CLIP text, random weights, 64-pixel frames) with its widths set to
+    those of the demo data (``mmmrhd/datasets/demo.py``): slowfast 64
+    (``SlowFastR50`` slow 32 + fast 32: width_per_group 1, beta_inv 1), clip
+    32, text tokens 32. So ``make demo``'s trained detector fits it.
+    """
+    from mmmrhd.testing.extractor import tiny_extractor_cfg
+    cfg = tiny_extractor_cfg()
+    cfg['streams'][0]['backbone'].update(width_per_group=1, beta_inv=1)
+    cfg['streams'][1]['backbone']['vision_cfg']['output_dim'] = 32
+    return cfg
+
+
 def build_extractor(spec: str, seed: int) -> Tuple[object, Optional[str]]:
     """The extractor and, when its weights are random, why."""
     from mmmrhd.registry import MODELS, build_part
     torch.manual_seed(seed)
     if spec == 'tiny':
-        from mmmrhd.testing.extractor import tiny_extractor_cfg
-        return (build_part(MODELS, tiny_extractor_cfg()),
+        return (build_part(MODELS, demo_extractor_cfg()),
                 'randomly initialised small backbones (--extractor tiny)')
     if not osp.isfile(spec):
         raise UserError(f"--extractor: no such config file {spec!r} (or "
@@ -148,8 +163,6 @@ def random_checkpoint(cfg: Config, seed: int, out_dir: str) -> str:
     from mmmrhd.registry import MODELS, build_part
     torch.manual_seed(seed)
     model = build_part(MODELS, cfg.model)
-    if hasattr(model, 'init_weights'):
-        model.init_weights()
     fd, path = tempfile.mkstemp(prefix='random_detector_', suffix='.pth',
                                 dir=out_dir)
     os.close(fd)
@@ -214,6 +227,9 @@ def run(args: argparse.Namespace) -> int:
     if not osp.isfile(args.video):
         raise UserError(f'video file not found: {args.video} (add '
                         '--generate to write a synthetic one)')
+    if args.checkpoint not in ('auto', 'random') and not osp.isfile(
+            args.checkpoint):
+        raise UserError(f'--checkpoint: file not found: {args.checkpoint}')
     extractor, random_backbones = build_extractor(args.extractor, args.seed)
     cfg = Config.fromfile(args.config)
     cfg, checkpoint, random_detector = resolve_checkpoint(

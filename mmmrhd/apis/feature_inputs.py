@@ -19,7 +19,7 @@ from mmmrhd.datasets.transforms.feature_io import (check_feature_array,
 
 __all__ = [
     'FEATURE_EXTENSIONS', 'LRUCache', 'file_key', 'is_feature_file',
-    'stream_layout', 'read_stream_features', 'probe_duration'
+    'read_stream_features'
 ]
 
 FEATURE_EXTENSIONS = ('.npz', '.npy')
@@ -75,26 +75,6 @@ def file_key(path: str) -> tuple:
 def is_feature_file(path: str) -> bool:
     """Whether ``path`` names a feature file rather than a video."""
     return path.lower().endswith(FEATURE_EXTENSIONS)
-
-
-def stream_layout(streams: Any) -> List[tuple]:
-    """``[(name, width), ...]`` of an extractor's ``streams`` specs.
-
-    A spec is a dict or an object with ``name`` and ``width`` (or ``dim``).
-    """
-    layout = []
-    for i, spec in enumerate(streams):
-        get = spec.get if isinstance(spec, Mapping) else (
-            lambda k, s=spec: getattr(s, k, None))
-        name = get('name')
-        width = get('width')
-        if width is None:
-            width = get('dim')
-        if not isinstance(name, str) or not isinstance(width, int):
-            raise ValueError(f'extractor stream spec {i} must have a name '
-                             f'(str) and a width (int), got {spec!r}')
-        layout.append((name, width))
-    return layout
 
 
 def read_stream_features(source: Any, names: List[str],
@@ -175,22 +155,3 @@ def read_stream_features(source: Any, names: List[str],
             feats[name] = check_feature_array(
                 np.asarray(value), None, f'video feature {name!r}')
     return feats
-
-
-def probe_duration(path: str) -> Optional[float]:
-    """Duration of a video file in seconds (PyAV), or None if unknown."""
-    try:
-        import av
-    except ImportError:  # optional: the caller falls back to L * clip_len
-        return None
-    try:
-        with av.open(path) as container:
-            if container.streams.video:
-                stream = container.streams.video[0]
-                if stream.duration is not None and stream.time_base:
-                    return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / 1e6  # av.time_base: microseconds
-    except (av.FFmpegError, OSError, ValueError):
-        return None
-    return None

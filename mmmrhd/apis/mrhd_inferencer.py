@@ -13,21 +13,25 @@ from mmengine.config import Config, ConfigDict
 from mmengine.infer import BaseInferencer
 from mmengine.runner.checkpoint import load_checkpoint
 
-from mmmrhd.datasets.transforms import (AppendTEF, LoadTextFeatures,
-                                        LoadVideoFeatures)
+from mmmrhd.datasets.transforms import LoadTextFeatures, LoadVideoFeatures
 from mmmrhd.datasets.transforms.feature_io import (check_feature_array,
                                                    load_feature_array)
+from mmmrhd.datasets.transforms.video_decoding import probe_video
 from mmmrhd.evaluation.functional.submission import (dump_jsonl,
                                                      to_submission_record)
+from mmmrhd.models.extractors.stream_spec import check_stream_layout
 from mmmrhd.registry import (FUNCTIONS, INFERENCERS, MODELS, TRANSFORMS,
                              build_part)
 from mmmrhd.utils.errors import CheckpointError, ConfigError
 from .feature_inputs import (LRUCache, file_key, is_feature_file,
-                             probe_duration, read_stream_features,
-                             stream_layout)
+                             read_stream_features)
 from .sliding_window import merge_window_predictions, window_starts
 
 __all__ = ['MRHDInferencer', 'VideoInput']
+
+#: Model video streams computed by the pipeline, not by an extractor
+#: (``AppendTEF``); as :func:`check_stream_layout`'s default.
+NOT_EXTRACTED = ('tef', )
 
 
 @dataclass
@@ -205,7 +209,6 @@ class MRHDInferencer(BaseInferencer):
                                   'normalisation settings')
         self.video_loader: LoadVideoFeatures = loaders[LoadVideoFeatures]
         self.text_loader: LoadTextFeatures = loaders[LoadTextFeatures]
-        self.with_tef = any(isinstance(t, AppendTEF) for t in rest)
 
         def pack(results: dict) -> dict:
             for t in rest:
@@ -228,27 +231,23 @@ class MRHDInferencer(BaseInferencer):
         return None  # built on first use (see visualize)
 
     def _check_streams(self) -> List[str]:
-        """The model's raw video streams; checks the extractor's layout."""
+        """The model's raw video streams; checks the extractor's layout.
+
+        The layout is the model's ``video_proj`` streams without the TEF
+        columns (:func:`~mmmrhd.models.extractors.check_stream_layout`).
+        """
         proj = getattr(self.model, 'video_proj', None)
-        layout = (list(zip(proj.names, proj.dims)) if hasattr(
-            proj, 'names') and hasattr(proj, 'dims') else None)
-        if layout is not None and self.with_tef:
-            if not layout or layout[-1][1] != 2:
-                raise ConfigError(
-                    f'the test pipeline appends 2 TEF columns but the '
-                    f'model\'s last video stream is {layout[-1:]}')
-            layout = layout[:-1]
+        layout = ([dict(name=n, dim=d) for n, d in zip(proj.names, proj.dims)]
+                  if hasattr(proj, 'names') and hasattr(proj, 'dims') else
+                  None)
         if self.extractor is None:
             if layout is None:
                 raise ConfigError('the model declares no video streams '
                                   '(video_proj.names); pass an extractor')
-            return [name for name, _ in layout]
-        ext_layout = stream_layout(self.extractor.streams)
-        if layout is not None and ext_layout != layout:
-            raise ConfigError(
-                f'the extractor produces streams {ext_layout} (name, width) '
-                f'but the model expects {layout}, in this order')
-        return [name for name, _ in ext_layout]
+            return [s['name'] for s in layout if s['name'] not in NOT_EXTRACTED]
+        if layout is not None:
+            check_stream_layout(self.extractor.streams, layout)
+        return [spec.name for spec in self.extractor.streams]
 
     def clear_cache(self) -> None:
         """Forget every cached video and query feature."""
@@ -287,7 +286,7 @@ class MRHDInferencer(BaseInferencer):
                 ('video', ) + file_key(path),
                 lambda: self.extractor.extract_video(path))
             if duration is None:
-                duration = probe_duration(path)
+                duration = probe_video(path).duration
         else:
             key = (('features', ) + file_key(path)
                    if path is not None and osp.isfile(path) else None)

@@ -136,9 +136,12 @@ class MRHDVisualizer(Visualizer):
         for rank, (st, ed, score) in enumerate(windows[:self.max_moments]):
             alpha = 0.08 + 0.5 * float(np.clip(score, 0.0, 1.0))
             ax.axvspan(st, ed, color=PRED_COLOR, alpha=alpha, lw=0)
-            ax.text((st + ed) / 2, 1.0, f'#{rank + 1} {score:.2f}',
+            # one label row per rank (inside the axes), so that labels of
+            # overlapping moments do not cover each other
+            ax.text((st + ed) / 2, 0.97 - 0.09 * rank,
+                    f'#{rank + 1} {score:.2f}',
                     transform=ax.get_xaxis_transform(), ha='center',
-                    va='bottom', fontsize=7, color=PRED_COLOR)
+                    va='top', fontsize=7, color='#0b3c5d')
         if saliency:
             t = (np.arange(len(saliency)) + 0.5) * clip_len
             ax.plot(t, saliency, color=PRED_COLOR, lw=1.2)

@@ -18,6 +18,7 @@ from mmmrhd.evaluation.functional.submission import (SUBMISSION_KEYS,
                                                      parse_scores,
                                                      parse_windows)
 from mmmrhd.models.detectors.base_mrhd_detector import BaseMRHDDetector
+from mmmrhd.models.extractors import StreamSpec
 from mmmrhd.models.layers.input_projection import InputProjection
 from mmmrhd.registry import DATASETS, MODELS, build_part
 from mmmrhd.utils.errors import CheckpointError, ConfigError
@@ -220,7 +221,7 @@ def test_taskweave_features_equal_dataset_path(tmp_path):
 class CountingExtractor:
     """The extractor interface with call counters."""
 
-    streams = [dict(name='feat', width=2, clip_len=2.0, fps=30)]
+    streams = [StreamSpec('feat', 2, 2.0, 30.0)]
 
     def __init__(self) -> None:
         self.video_calls = []
@@ -319,7 +320,8 @@ def test_extractor_stream_layout_is_checked(stub):
     cfg, weights = stub
 
     class WrongWidth(CountingExtractor):
-        streams = [dict(name='feat', width=3)]
+        streams = [StreamSpec('feat', 3, 2.0, 30.0)]
 
-    with pytest.raises(ConfigError, match=r"streams \[\('feat', 3\)\]"):
+    with pytest.raises(ConfigError, match='extractor gives feat 3, model '
+                       'expects feat 2'):
         MRHDInferencer(cfg, weights, extractor=WrongWidth())

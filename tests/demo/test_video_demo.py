@@ -1,5 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """demo/video_demo.py end to end on a tiny generated video."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from matplotlib.image import imread
 
 pytest.importorskip('av')
@@ -65,12 +67,47 @@ def test_video_demo_end_to_end(tmp_path):
     assert buttons == expected and buttons
 
 
-def test_video_demo_errors(tmp_path):
-    proc = run_demo(tmp_path, '--checkpoint', 'random')
-    assert proc.returncode == 2
-    assert 'video file not found' in proc.stderr
-    assert 'Traceback' not in proc.stderr
-    (tmp_path / 'in').mkdir()
-    (tmp_path / 'in' / 'tiny.mp4').write_bytes(b'x')
-    proc = run_demo(tmp_path, '--checkpoint', str(tmp_path / 'none.pth'))
-    assert proc.returncode == 2 and 'file not found' in proc.stderr
+def test_video_demo_uses_the_demo_trained_checkpoint(tmp_path):
+    """`--checkpoint auto` takes the newest best_*.pth of make demo."""
+    from mmengine.config import Config
+
+    from mmmrhd.registry import MODELS, build_part
+    work = tmp_path / 'work_dirs' / 'taskweave_demo'
+    work.mkdir(parents=True)
+    torch.manual_seed(0)
+    model = build_part(MODELS, Config.fromfile(DEMO_CFG).model)
+    ckpt = work / 'best_MR-full-mAP_epoch_60.pth'
+    torch.save(dict(state_dict=model.state_dict()), str(ckpt))
+    proc = run_demo(tmp_path, '--generate', '--seconds', '4',
+                    '--checkpoint', 'auto')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'trained by `make demo`' in proc.stdout
+    result = json.loads((tmp_path / 'out' / 'predictions.json').read_text())
+    assert result['checkpoint'] == osp.join('work_dirs', 'taskweave_demo',
+                                            ckpt.name)
+    # still a pipeline check: the backbones are random
+    assert result['pipeline_check'] is True
+    assert 'randomly initialised small backbones' in result['note']
+    assert 'randomly initialised detector' not in result['note']
+    assert len(result['predictions'][0]['pred_saliency_scores']) == 2
+
+
+def load_demo_module():
+    spec = importlib.util.spec_from_file_location('video_demo', DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_video_demo_errors(tmp_path, capsys):
+    demo = load_demo_module()
+    base = [str(tmp_path / 'tiny.mp4'), 'q', '--config', DEMO_CFG,
+            '--out-dir', str(tmp_path / 'out')]
+    assert demo.main(base + ['--checkpoint', 'random']) == 2
+    assert 'video file not found' in capsys.readouterr().err
+    (tmp_path / 'tiny.mp4').write_bytes(b'x')
+    assert demo.main(base + ['--checkpoint', str(tmp_path / 'no.pth')]) == 2
+    assert '--checkpoint: file not found' in capsys.readouterr().err
+    assert demo.main(base + ['--checkpoint', 'random', '--extractor',
+                             str(tmp_path / 'no_cfg.py')]) == 2
+    assert "no such config file" in capsys.readouterr().err
