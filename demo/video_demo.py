@@ -12,11 +12,13 @@ checkpoint)::
 Pipeline check (``make demo-video``; nothing to download)::
 
     python demo/video_demo.py work_dirs/demo_video/demo.mp4 "a query" \\
-        --generate --extractor tiny --config configs/taskweave/taskweave_demo.py \\
-        --checkpoint auto --out-dir work_dirs/demo_video
+        --generate --extractor tiny \\
+        --config configs/taskweave/taskweave_demo.py --checkpoint auto \\
+        --out-dir work_dirs/demo_video
 
 ``--extractor tiny`` is a randomly initialised small SlowFast + CLIP
-extractor (:func:`mmmrhd.testing.extractor.tiny_extractor_cfg`);
+extractor (:func:`mmmrhd.testing.extractor.tiny_extractor_cfg` with the
+demo data's widths, see :func:`demo_extractor_cfg`);
 ``--checkpoint auto`` takes the newest ``best_*.pth`` of ``make demo``
 (``work_dirs/taskweave_demo``) when its feature layout fits the extractor,
 otherwise a randomly initialised detector saved to a temporary checkpoint

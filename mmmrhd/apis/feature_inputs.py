@@ -10,6 +10,7 @@ cost one extraction.
 import os
 import os.path as osp
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional
 
 import numpy as np
@@ -18,11 +19,36 @@ from mmmrhd.datasets.transforms.feature_io import (check_feature_array,
                                                    load_feature_array)
 
 __all__ = [
-    'FEATURE_EXTENSIONS', 'LRUCache', 'file_key', 'is_feature_file',
-    'read_stream_features'
+    'FEATURE_EXTENSIONS', 'VideoInput', 'LRUCache', 'file_key',
+    'is_feature_file', 'read_stream_features', 'video_model_input',
+    'text_model_input', 'parse_queries'
 ]
 
 FEATURE_EXTENSIONS = ('.npz', '.npy')
+
+
+@dataclass
+class VideoInput:
+    """One video as the inferencer holds it (cached per video).
+
+    Attributes:
+        vid (str): Video id (file name without extension by default).
+        path (str, optional): The video file, when the input was one.
+        feat (np.ndarray): float32 ``(L, D)`` model input before TEF: every
+            stream L2-normalised, cut to the shortest, concatenated.
+        duration (float): Seconds.
+        raw (dict): Raw per-stream features (extractor output).
+    """
+    vid: str
+    path: Optional[str]
+    feat: np.ndarray
+    duration: float
+    raw: Dict[str, np.ndarray]
+
+    @property
+    def num_clips(self) -> int:
+        """L."""
+        return int(self.feat.shape[0])
 
 
 class LRUCache:
@@ -155,3 +181,77 @@ def read_stream_features(source: Any, names: List[str],
             feats[name] = check_feature_array(
                 np.asarray(value), None, f'video feature {name!r}')
     return feats
+
+
+def video_model_input(raw: Dict[str, np.ndarray], names: List[str],
+                      loader: Any, path: Optional[str] = None) -> np.ndarray:
+    """Model input (before TEF) of raw stream features, by the dataset code.
+
+    Each stream is checked and cast like a loaded file
+    (:func:`check_feature_array`), L2-normalised by the config's
+    ``LoadVideoFeatures.merge_stream``, and the streams are cut to the
+    shortest and concatenated by its ``merge_streams``.
+
+    Args:
+        raw (dict): Stream name -> ``(L_i, D_i)`` raw features.
+        names (list[str]): Streams of the model, in column order.
+        loader (LoadVideoFeatures): The test pipeline's loader.
+        path (str, optional): The source file, for messages.
+
+    Returns:
+        np.ndarray: float32 ``(min L_i, sum D_i)``.
+    """
+    missing = [n for n in names if n not in raw]
+    if missing:
+        raise KeyError(f'the extractor gave streams {list(raw)}, the '
+                       f'model needs {names}')
+    streams, where = [], []
+    for name in names:
+        where.append(f'video feature {name!r}' +
+                     (f' of {path}' if path else ''))
+        feat = check_feature_array(raw[name], None, where[-1])
+        streams.append(loader.merge_stream([feat], [where[-1]]))
+    return loader.merge_streams(streams, where)
+
+
+def text_model_input(tokens: Any, loader: Any, name: str) -> np.ndarray:
+    """Model input of one query's token features, by the dataset code.
+
+    Args:
+        tokens (np.ndarray | dict): ``(T, D)`` tokens, or the extractor's
+            dict, read at ``loader.key`` (``last_hidden_state``).
+        loader (LoadTextFeatures): The test pipeline's loader (``max_len``
+            tokens kept, L2-normalised by its ``merge_streams``).
+        name (str): For messages.
+
+    Returns:
+        np.ndarray: float32 ``(T', D)``.
+    """
+    if isinstance(tokens, Mapping):
+        if loader.key not in tokens:
+            raise KeyError(f'{name} has {sorted(tokens)}, the config '
+                           f'reads {loader.key!r}')
+        tokens = tokens[loader.key]
+    feat = check_feature_array(np.asarray(tokens), loader.max_len, name)
+    return loader.merge_streams([feat], [name])
+
+
+def parse_queries(queries: Any) -> List[dict]:
+    """One dict per query: ``query``, ``qid`` (default: the index), and
+    ``text_feat`` for features given instead of a sentence; a dict input is
+    copied with its other keys (e.g. ground truth)."""
+    if isinstance(queries, (str, dict, np.ndarray)):
+        queries = [queries]
+    items = []
+    for i, q in enumerate(queries):
+        if isinstance(q, dict) and 'query' in q:
+            item = dict(q)
+        elif isinstance(q, str):
+            item = dict(query=q)
+        else:
+            item = dict(query=f'query {i}', text_feat=q)
+        item.setdefault('qid', i)
+        items.append(item)
+    if not items:
+        raise ValueError('no query given')
+    return items

@@ -4,8 +4,8 @@ import copy
 import functools
 import os
 import os.path as osp
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Union)
 
 import numpy as np
 import torch
@@ -14,8 +14,7 @@ from mmengine.infer import BaseInferencer
 from mmengine.runner.checkpoint import load_checkpoint
 
 from mmmrhd.datasets.transforms import LoadTextFeatures, LoadVideoFeatures
-from mmmrhd.datasets.transforms.feature_io import (check_feature_array,
-                                                   load_feature_array)
+from mmmrhd.datasets.transforms.feature_io import load_feature_array
 from mmmrhd.datasets.transforms.video_decoding import probe_video
 from mmmrhd.evaluation.functional.submission import (dump_jsonl,
                                                      to_submission_record)
@@ -23,8 +22,10 @@ from mmmrhd.models.extractors.stream_spec import check_stream_layout
 from mmmrhd.registry import (FUNCTIONS, INFERENCERS, MODELS, TRANSFORMS,
                              build_part)
 from mmmrhd.utils.errors import CheckpointError, ConfigError
-from .feature_inputs import (LRUCache, file_key, is_feature_file,
-                             read_stream_features)
+from .feature_inputs import (LRUCache, VideoInput, file_key,
+                             is_feature_file, parse_queries,
+                             read_stream_features, text_model_input,
+                             video_model_input)
 from .sliding_window import merge_window_predictions, window_starts
 
 __all__ = ['MRHDInferencer', 'VideoInput']
@@ -32,30 +33,6 @@ __all__ = ['MRHDInferencer', 'VideoInput']
 #: Model video streams computed by the pipeline, not by an extractor
 #: (``AppendTEF``); as :func:`check_stream_layout`'s default.
 NOT_EXTRACTED = ('tef', )
-
-
-@dataclass
-class VideoInput:
-    """One video as the inferencer holds it (cached per video).
-
-    Attributes:
-        vid (str): Video id (file name without extension by default).
-        path (str, optional): The video file, when the input was one.
-        feat (np.ndarray): float32 ``(L, D)`` model input before TEF: every
-            stream L2-normalised, cut to the shortest, concatenated.
-        duration (float): Seconds.
-        raw (dict): Raw per-stream features (extractor output).
-    """
-    vid: str
-    path: Optional[str]
-    feat: np.ndarray
-    duration: float
-    raw: Dict[str, np.ndarray]
-
-    @property
-    def num_clips(self) -> int:
-        """L."""
-        return int(self.feat.shape[0])
 
 
 @INFERENCERS.register_module()
@@ -163,6 +140,9 @@ class MRHDInferencer(BaseInferencer):
         self.nms_thr = nms_thr
         self.max_windows = max_windows
         self.stream_names = self._check_streams()
+        if isinstance(self.extractor, torch.nn.Module):
+            device = next(self.model.parameters(), torch.empty(0)).device
+            self.extractor.to(device).eval()
 
     # ------------------------------------------------------------ set-up
     def _dataset_cfg(self, cfg: Optional[ConfigDict] = None) -> ConfigDict:
@@ -244,10 +224,17 @@ class MRHDInferencer(BaseInferencer):
             if layout is None:
                 raise ConfigError('the model declares no video streams '
                                   '(video_proj.names); pass an extractor')
-            return [s['name'] for s in layout if s['name'] not in NOT_EXTRACTED]
+            return [
+                s['name'] for s in layout if s['name'] not in NOT_EXTRACTED
+            ]
         if layout is not None:
             check_stream_layout(self.extractor.streams, layout)
         return [spec.name for spec in self.extractor.streams]
+
+    @staticmethod
+    def _no_grad(fn: Callable, *args) -> Any:
+        with torch.no_grad():
+            return fn(*args)
 
     def clear_cache(self) -> None:
         """Forget every cached video and query feature."""
@@ -284,7 +271,7 @@ class MRHDInferencer(BaseInferencer):
                 raise FileNotFoundError(f'video file not found: {path}')
             raw = self._video_cache.get_or_compute(
                 ('video', ) + file_key(path),
-                lambda: self.extractor.extract_video(path))
+                lambda: self._no_grad(self.extractor.extract_video, path))
             if duration is None:
                 duration = probe_video(path).duration
         else:
@@ -298,17 +285,8 @@ class MRHDInferencer(BaseInferencer):
     def _to_video_input(self, raw: Dict[str, np.ndarray], path: Optional[str],
                         duration: Optional[float],
                         vid: Optional[str]) -> VideoInput:
-        missing = [n for n in self.stream_names if n not in raw]
-        if missing:
-            raise KeyError(f'the extractor gave streams {list(raw)}, the '
-                           f'model needs {self.stream_names}')
-        streams, names = [], []
-        for name in self.stream_names:
-            where = f'video feature {name!r}' + (f' of {path}' if path else '')
-            feat = check_feature_array(raw[name], None, where)
-            streams.append(self.video_loader.merge_stream([feat], [where]))
-            names.append(where)
-        feat = self.video_loader.merge_streams(streams, names)
+        feat = video_model_input(raw, self.stream_names, self.video_loader,
+                                 path)
         if duration is None:
             duration = feat.shape[0] * self.clip_len
         if not duration > 0:
@@ -343,35 +321,12 @@ class MRHDInferencer(BaseInferencer):
                                  'text features')
             tokens = self._text_cache.get_or_compute(
                 ('text', query),
-                lambda: self.extractor.extract_text([query])[0])
+                lambda: self._no_grad(self.extractor.extract_text,
+                                      [query])[0])
             name = f'text feature of query {query!r}'
         else:
             tokens, name = query, 'text feature'
-        if isinstance(tokens, dict):
-            if loader.key not in tokens:
-                raise KeyError(f'{name} has {sorted(tokens)}, the config '
-                               f'reads {loader.key!r}')
-            tokens = tokens[loader.key]
-        feat = check_feature_array(np.asarray(tokens), loader.max_len, name)
-        return loader.merge_streams([feat], [name])
-
-    @staticmethod
-    def _parse_queries(queries: Any) -> List[dict]:
-        if isinstance(queries, (str, dict, np.ndarray)):
-            queries = [queries]
-        items = []
-        for i, q in enumerate(queries):
-            if isinstance(q, dict) and 'query' in q:
-                item = dict(q)
-            elif isinstance(q, str):
-                item = dict(query=q)
-            else:
-                item = dict(query=f'query {i}', text_feat=q)
-            item.setdefault('qid', i)
-            items.append(item)
-        if not items:
-            raise ValueError('no query given')
-        return items
+        return text_model_input(tokens, loader, name)
 
     # --------------------------------------------------------- inference
     def __call__(self, inputs: Any, queries: Any, **kwargs) -> dict:
@@ -395,7 +350,7 @@ class MRHDInferencer(BaseInferencer):
         pre_kw, _, vis_kw, post_kw = self._dispatch_kwargs(**kwargs)
         video = self.load_video(inputs, **pre_kw)
         preds = []
-        for item in self._parse_queries(queries):
+        for item in parse_queries(queries):
             text = self.load_text(item.get('text_feat', item['query']))
             starts = window_starts(video.num_clips, self.window_size,
                                    self.stride)
@@ -469,26 +424,10 @@ class MRHDInferencer(BaseInferencer):
         """
         if out_dir is None and not return_vis:
             return None
-        from mmmrhd.visualization import MRHDVisualizer, write_html_page
-        visualizer = MRHDVisualizer.get_instance('mmmrhd_inferencer')
-        images, pngs = [], []
-        for pred in preds:
-            image = visualizer.draw_mrhd(
-                pred, clip_len=self.clip_len, notice=notice)
-            images.append(image)
-            if out_dir is not None:
-                png = osp.join(out_dir, f'{pred["vid"]}_{pred["qid"]}.png')
-                visualizer.save_png(image, png)
-                pngs.append(png)
-        if out_dir is not None:
-            write_html_page(
-                osp.join(out_dir, f'{video.vid}.html'),
-                preds,
-                pngs,
-                video_path=video.path,
-                embed_video=embed_video,
-                notice=notice)
-        return images
+        from mmmrhd.visualization import draw_predictions
+        return draw_predictions(preds, self.clip_len, out_dir=out_dir,
+                                video_path=video.path, vid=video.vid,
+                                notice=notice, embed_video=embed_video)
 
     def postprocess(self,
                     preds: List[dict],

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import numpy as np
 from matplotlib.image import imsave
 
-__all__ = ['write_html_page', 'render_html_page']
+__all__ = ['write_html_page', 'render_html_page', 'draw_predictions']
 
 _MIME = {
     '.mp4': 'video/mp4',
@@ -167,3 +167,46 @@ def write_html_page(path: str,
     with open(path, 'w', encoding='utf-8') as f:
         f.write(text)
     return path
+
+
+def draw_predictions(preds: Sequence[Dict[str, Any]],
+                     clip_len: float,
+                     out_dir: Optional[str] = None,
+                     video_path: Optional[str] = None,
+                     vid: Optional[str] = None,
+                     notice: Optional[str] = None,
+                     embed_video: bool = False) -> List[np.ndarray]:
+    """Plot the predictions of one video; with ``out_dir`` save them.
+
+    Writes ``<out_dir>/<vid>_<qid>.png`` per query and ``<out_dir>/<vid>.html``
+    (:func:`write_html_page`: the video, a seek button per moment, the
+    plots).
+
+    Args:
+        preds (Sequence[dict]): Prediction records (with ``duration`` and,
+            for ground truth, ``ann``).
+        clip_len (float): Seconds per saliency score.
+        out_dir (str, optional): Where to write; None = only draw.
+        video_path (str, optional): The video file for the page.
+        vid (str, optional): Page name; defaults to the first record's vid.
+        notice (str, optional): Shown on the plots and the page.
+        embed_video (bool): Embed the video in the page.
+
+    Returns:
+        list[np.ndarray]: One RGB plot per record.
+    """
+    from .mrhd_visualizer import MRHDVisualizer
+    visualizer = MRHDVisualizer.get_instance('mmmrhd_inferencer')
+    images = []
+    for pred in preds:
+        image = visualizer.draw_mrhd(pred, clip_len=clip_len, notice=notice)
+        images.append(image)
+        if out_dir is not None:
+            visualizer.save_png(
+                image, osp.join(out_dir, f'{pred["vid"]}_{pred["qid"]}.png'))
+    if out_dir is not None:
+        vid = vid or (preds[0]['vid'] if preds else 'video')
+        write_html_page(osp.join(out_dir, f'{vid}.html'), preds, images,
+                        video_path=video_path, embed_video=embed_video,
+                        notice=notice)
+    return images

@@ -163,17 +163,6 @@ def test_single_window_is_one_pass(stub):
     assert pred['pred_relevant_windows'][0] == [2.0, 4.0, 0.8944]
 
 
-def write_dataset(root, cfg, feats, text, duration):
-    """The QVHighlights layout of one video and one query."""
-    for name, arr in feats.items():
-        np.savez(osp.join(str(root), f'{name}.npz'), features=arr)
-    np.savez(osp.join(str(root), 'qid7.npz'), last_hidden_state=text,
-             pooler_output=text[0])
-    with open(osp.join(str(root), 'ann.jsonl'), 'w') as f:
-        f.write(json.dumps(dict(qid=7, query='a query', vid='vid0',
-                                duration=duration)) + '\n')
-
-
 def test_taskweave_features_equal_dataset_path(tmp_path):
     """Features in memory -> inferencer == the same features as .npz files
     -> dataset -> test_step: identical tensors and predictions."""
