@@ -20,7 +20,7 @@ from mmmrhd.evaluation.functional.submission import (SUBMISSION_KEYS,
 from mmmrhd.models.detectors.base_mrhd_detector import BaseMRHDDetector
 from mmmrhd.models.extractors import StreamSpec
 from mmmrhd.models.layers.input_projection import InputProjection
-from mmmrhd.registry import DATASETS, MODELS, build_part
+from mmmrhd.registry import DATASETS, INFERENCERS, MODELS, build_part
 from mmmrhd.utils.errors import CheckpointError, ConfigError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -272,6 +272,16 @@ def test_output_schema_and_dump(stub, tmp_path):
         assert list(windows[:, 2]) == sorted(windows[:, 2], reverse=True)
         assert parse_scores(record['pred_saliency_scores'], 'r',
                             'pred_saliency_scores').shape == (9, )
+
+
+def test_registered_and_built_from_config(stub):
+    cfg, weights = stub
+    inferencer = build_part(
+        INFERENCERS, dict(type='MRHDInferencer', model=cfg, weights=weights,
+                          stride=2))
+    assert isinstance(inferencer, MRHDInferencer) and inferencer.stride == 2
+    with pytest.raises(ValueError, match='unknown argument'):
+        inferencer(dict(feat=events(3)), TEXT, batch=3)
 
 
 def test_refuses_without_weights(stub, tmp_path):
