@@ -53,6 +53,6 @@ def tiny_extractor_cfg(size: int = 64, clip_len: float = 2,
             text_cfg=dict(
                 context_length=40, vocab_size=TOY_VOCAB, width=32, heads=2,
                 layers=2, embed_dim=16),
-            tokenizer=toy_tokenizer,
+            tokenizer='mmmrhd.testing.extractor.toy_tokenizer',
             sot_token=TOY_SOT,
             eot_token=TOY_EOT))

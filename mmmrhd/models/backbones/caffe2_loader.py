@@ -41,6 +41,7 @@ _ALLOWED_GLOBALS = {
     ('numpy', 'dtype'),
     ('collections', 'OrderedDict'),
     ('builtins', 'bytearray'),
+    ('_codecs', 'encode'),  # bytes in protocol-2 pickles written by Py3
     ('copy_reg', '_reconstructor'),
     ('copyreg', '_reconstructor'),
     ('__builtin__', 'object'),

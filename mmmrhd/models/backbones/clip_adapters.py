@@ -15,6 +15,7 @@ Weights come from a local file only: an OpenAI ``ViT-B-32.pt``
 BPE tokenizer is open_clip's (an optional extra; its ids equal OpenAI's),
 or any callable ``str -> list[int]``.
 """
+import importlib
 import os.path as osp
 import zipfile
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -161,6 +162,7 @@ class CLIPVisionAdapter(nn.Module):
         super().__init__()
         cfg = _resolve_arch(arch, 'vision', vision_cfg, pretrained)
         self.visual = CLIPVisionTransformer(**cfg)
+        self.pretrained = pretrained
         self.out_dim = self.visual.output_dim
         if pretrained is not None:
             _load_tower(self.visual, load_clip_state_dict(pretrained),
@@ -192,8 +194,8 @@ class CLIPTextAdapter(nn.Module):
         pretrained (str, optional): Local CLIP weights (full model).
         text_cfg (dict, optional): :class:`CLIPTextTransformer` arguments.
         tokenizer (str | callable): ``'open_clip'`` (its BPE
-            ``SimpleTokenizer``) or a callable ``str -> list[int]`` of BPE
-            ids without SOT/EOT.
+            ``SimpleTokenizer``), or a callable ``str -> list[int]`` of BPE
+            ids without SOT/EOT, or its dotted import path (for configs).
         max_bpe_tokens (int): BPE tokens kept (30: moment_detr
             ``max_valid_length`` 32 minus SOT and EOT).
         sot_token (int, optional): SOT id (default: the tokenizer's, OpenAI
@@ -214,6 +216,7 @@ class CLIPTextAdapter(nn.Module):
         super().__init__()
         cfg = _resolve_arch(arch, 'text', text_cfg, pretrained)
         self.text = CLIPTextTransformer(**cfg)
+        self.pretrained = pretrained
         self.out_dim = self.text.width
         if pretrained is not None:
             _load_tower(self.text, load_clip_state_dict(pretrained), '',
@@ -236,9 +239,20 @@ class CLIPTextAdapter(nn.Module):
                 self.eot_token = self.eot_token or tok.eot_token_id
             elif callable(self._tokenizer_cfg):
                 self._tokenizer = self._tokenizer_cfg
+            elif isinstance(self._tokenizer_cfg, str) and (
+                    '.' in self._tokenizer_cfg):
+                module, _, name = self._tokenizer_cfg.rpartition('.')
+                try:
+                    self._tokenizer = getattr(
+                        importlib.import_module(module), name)
+                except (ImportError, AttributeError) as exc:
+                    raise ConfigError(f'cannot import tokenizer '
+                                      f'{self._tokenizer_cfg!r}: {exc}'
+                                      ) from None
             else:
-                raise ConfigError(f"tokenizer must be 'open_clip' or a "
-                                  f'callable, got {self._tokenizer_cfg!r}')
+                raise ConfigError(f"tokenizer must be 'open_clip', a dotted "
+                                  f'path or a callable, got '
+                                  f'{self._tokenizer_cfg!r}')
             if self.sot_token is None or self.eot_token is None:
                 raise ConfigError('CLIPTextAdapter: sot_token and eot_token '
                                   'are needed with a custom tokenizer')
