@@ -3,7 +3,7 @@
 tensors, bitwise, on a generated video with random small backbones."""
 import copy
 import json
-import os
+import logging
 import os.path as osp
 
 import numpy as np
@@ -17,6 +17,7 @@ from mmmrhd.datasets.transforms.video_decoding import probe_video
 from mmmrhd.evaluation.functional.submission import SUBMISSION_KEYS
 from mmmrhd.registry import DATASETS, MODELS, build_part
 from mmmrhd.testing.extractor import tiny_extractor_cfg
+from mmmrhd.utils.feature_extraction import extract_queries, extract_videos
 
 pytest.importorskip('av')
 from mmmrhd.testing.video import make_test_video  # noqa: E402
@@ -24,11 +25,6 @@ from mmmrhd.testing.video import make_test_video  # noqa: E402
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CFG = osp.join(REPO_ROOT, 'configs', 'taskweave', 'taskweave_demo.py')
 QUERY = 'a pattern drifts to the right'
-
-
-def write_npz(path, **arrays):
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    np.savez(path, **arrays)
 
 
 def spy(inferencer):
@@ -73,15 +69,19 @@ def test_extraction_npz_dataset_equals_inferencer(tmp_path):
     seen = spy(inferencer)
     pred = inferencer(video, dict(query=QUERY, qid=0))['predictions'][0]
     assert len(seen) == 1 and len(pred['pred_saliency_scores']) == 4
-    # 2. the same extraction written in the released layout (float16)
-    raw = inferencer.load_video(video).raw  # cached: no second extraction
+    # 2. the extraction code of tools/misc/extract_features.py writes the
+    #    released layout (<stream>_features/vid0.npz, float16)
     root = str(tmp_path / 'data')
-    for name, array in raw.items():
-        write_npz(osp.join(root, f'{name}_features', 'vid0.npz'),
-                  features=array.astype(np.float16))
-    text = extractor.extract_text([QUERY])[0]
-    write_npz(osp.join(root, 'clip_text_features', 'qid0.npz'),
-              **{k: v.astype(np.float16) for k, v in text.items()})
+    log = logging.getLogger('extraction-parity')
+    stats = extract_videos(extractor, [('vid0', video)], root, False, log)
+    assert stats['done'] == 1 and not stats['failed']
+    extract_queries(extractor, [('0', QUERY)], root, False, log)
+    for name, array in inferencer.load_video(video).raw.items():  # cached
+        with np.load(osp.join(root, f'{name}_features', 'vid0.npz')) as f:
+            assert f['features'].dtype == np.float16
+            assert np.array_equal(f['features'].astype(np.float32), array)
+    with np.load(osp.join(root, 'clip_text_features', 'qid0.npz')) as f:
+        text = {k: f[k].astype(np.float32) for k in f.files}
     with open(osp.join(root, 'ann.jsonl'), 'w') as f:
         f.write(json.dumps(dict(qid=0, query=QUERY, vid='vid0',
                                 duration=probe_video(video).duration)) + '\n')
@@ -97,7 +97,8 @@ def test_extraction_npz_dataset_equals_inferencer(tmp_path):
     # max_len=2 clips (windows at 0, 1, 2, batched in one forward pass)
     windowed = MRHDInferencer(cfg, weights, window_size=2, stride=1)
     seen = spy(windowed)
-    windowed(dict(raw), dict(query=QUERY, qid=0, text_feat=text),
+    raw = inferencer.load_video(video).raw
+    windowed(raw, dict(query=QUERY, qid=0, text_feat=text),
              duration=probe_video(video).duration)
     assert seen[0]['inputs']['video_feat'].shape[:2] == (3, 2)
     batch = dataset_batch(cfg, root, max_len=2)
