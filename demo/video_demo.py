@@ -223,6 +223,12 @@ def run(args: argparse.Namespace) -> int:
     from mmmrhd.apis import MRHDInferencer
     from mmmrhd.utils import register_all_modules
     register_all_modules(init_default_scope=False)
+    try:
+        import av  # noqa: F401 (decoding, and the generated video)
+    except ImportError:
+        raise UserError('the video demo needs PyAV: pip install av (it is in '
+                        'requirements/tests.txt; `make venv` installs it)'
+                        ) from None
     os.makedirs(args.out_dir, exist_ok=True)
     if args.generate and not osp.isfile(args.video):
         generate_video(args.video, args.seconds, args.seed)
