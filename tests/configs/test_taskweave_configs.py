@@ -27,7 +27,7 @@ QVH = osp.join(TW, 'taskweave_qvh.py')
 ALL_CONFIGS = sorted(
     osp.relpath(p, CONFIG_DIR)
     for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    if '_base_' not in p)
+    if '_base_' not in p and 'feature_extraction' not in p)
 ABLATIONS = sorted(glob.glob(osp.join(ABL, '*.py')))
 # Configs on the QVHighlights data (the fake directory stands in for it).
 QVH_FAMILY = [

@@ -86,7 +86,8 @@ def slow_frame_indices(num_fast: int = 32, alpha: int = 4) -> np.ndarray:
     return torch.linspace(0, num_fast - 1, num_fast // alpha).long().numpy()
 
 
-def hero_num_clips(duration: Optional[float], clip_len: float) -> Optional[int]:
+def hero_num_clips(duration: Optional[float],
+                   clip_len: float) -> Optional[int]:
     """``ceil(duration / clip_len)``; None when the duration is unknown
     (HERO keeps every padded clip then)."""
     if duration is None or duration <= 0:

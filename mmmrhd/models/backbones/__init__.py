@@ -10,6 +10,7 @@ from .slowfast import SlowFastR50
 
 __all__ = [
     'SlowFastR50', 'CLIPVisionAdapter', 'CLIPTextAdapter', 'CLIP_ARCHS',
-    'load_clip_state_dict', 'CLIPVisionTransformer', 'CLIPTextTransformer', 'load_caffe2_slowfast', 'read_caffe2_blobs',
+    'load_clip_state_dict', 'CLIPVisionTransformer', 'CLIPTextTransformer',
+    'load_caffe2_slowfast', 'read_caffe2_blobs',
     'caffe2_to_pytorch_name', 'pytorch_to_caffe2_name', 'save_caffe2_blobs'
 ]

@@ -16,6 +16,7 @@ BPE tokenizer is open_clip's (an optional extra; its ids equal OpenAI's),
 or any callable ``str -> list[int]``.
 """
 import importlib
+import importlib.util
 import os.path as osp
 import zipfile
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -174,14 +175,32 @@ class CLIPVisionAdapter(nn.Module):
 
 
 def _open_clip_tokenizer():
+    """open_clip's BPE ``SimpleTokenizer`` (ids equal OpenAI's).
+
+    ``open_clip/tokenizer.py`` is self-contained (ftfy, regex, its bundled
+    vocabulary), so it is loaded from the installed package *without*
+    importing ``open_clip`` itself, which needs a torchvision matching
+    torch.
+    """
     try:
-        from open_clip.tokenizer import SimpleTokenizer
-    except Exception as exc:  # noqa: BLE001 - any import failure
+        spec = importlib.util.find_spec('open_clip')
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
-            "CLIPTextAdapter tokenizer='open_clip' needs the optional "
-            "extra open_clip_torch (pip install open_clip_torch --no-deps "
-            f'plus ftfy regex): {exc}') from None
-    return SimpleTokenizer()
+            "CLIPTextAdapter tokenizer='open_clip' needs the optional extra "
+            'open_clip_torch (pip install --no-deps open_clip_torch ftfy '
+            'regex; --no-deps keeps pip away from torch/torchvision)')
+    path = osp.join(list(spec.submodule_search_locations)[0], 'tokenizer.py')
+    module_spec = importlib.util.spec_from_file_location(
+        'mmmrhd_open_clip_tokenizer', path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except ImportError as exc:
+        raise ConfigError(f'open_clip tokenizer {path}: {exc} (pip install '
+                          'ftfy regex)') from None
+    return module.SimpleTokenizer()
 
 
 @MODELS.register_module()
