@@ -16,14 +16,19 @@ DEMO_DIR := data/demo
 DEMO_CFG := configs/taskweave/taskweave_demo.py
 DEMO_WORK := work_dirs/taskweave_demo
 DEMO_OUT := work_dirs/demo_baseline
+DEMO_VIDEO_OUT := work_dirs/demo_video
 
-.PHONY: help venv demo demo-baseline test docs
+.PHONY: help venv demo demo-baseline demo-video test docs
 
 help:
 	@echo "make demo   train TaskWeave on the synthetic demo data (CPU, a few"
 	@echo "            minutes), test the best checkpoint, dump and score the"
 	@echo "            predictions ($(DEMO_WORK))"
 	@echo "make demo-baseline  training-free baseline on the demo data ($(DEMO_OUT))"
+	@echo "make demo-video  pipeline check of the raw-video path: a generated"
+	@echo "            video, random small backbones, the demo-trained (or a"
+	@echo "            random) detector -> predictions JSON, PNG, HTML page"
+	@echo "            ($(DEMO_VIDEO_OUT)); not meaningful predictions"
 	@echo "make test   run the test suite"
 	@echo "make docs   build the HTML docs (docs/en/_build/html)"
 	@echo "make venv   create $(VENV) and install everything (automatic)"
@@ -59,6 +64,16 @@ demo-baseline: venv
 	$(PY) tools/eval_preds.py $(DEMO_OUT)/val_preds.jsonl \
 	    $(DEMO_DIR)/highlight_val_release.jsonl --dataset qvhighlights \
 	    --out $(DEMO_OUT)/metrics.json
+
+# Generates a short video with PyAV's encoder, extracts features with
+# randomly initialised small backbones and runs MRHDInferencer with the
+# newest best checkpoint of `make demo` when its feature layout fits, else a
+# randomly initialised detector. Labelled as a pipeline check everywhere.
+demo-video: venv
+	$(PY) demo/video_demo.py $(DEMO_VIDEO_OUT)/demo_video.mp4 \
+	    "a colourful pattern drifts" "a bright stripe flashes" --generate \
+	    --extractor tiny --config $(DEMO_CFG) --checkpoint auto \
+	    --out-dir $(DEMO_VIDEO_OUT)
 
 test: venv
 	$(PY) -m pytest tests

@@ -14,6 +14,7 @@ from typing import List, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from mmmrhd.engine.hooks import add_show_dir_hook
 from mmmrhd.utils.cli import (add_launch_args, apply_common_args,
                               build_runner_from_args, parse_tool_args,
                               run_main)
@@ -33,6 +34,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--dump',
         type=str,
         help='write the predictions (official submission jsonl) to this file')
+    parser.add_argument(
+        '--show-dir',
+        help='write a plot (PNG) of every prediction into this directory')
     add_launch_args(parser, 'test_dataloader.batch_size=8')
     return parse_tool_args(parser, argv)
 
@@ -79,6 +83,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
     if args.dump is not None:
         add_dump_metric(cfg, args.dump)
+    if args.show_dir is not None:
+        add_show_dir_hook(cfg, args.show_dir)
     return cfg
 
 

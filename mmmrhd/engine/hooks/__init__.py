@@ -4,10 +4,13 @@ from .adaptive_loss_schedule_hook import AdaptiveLossScheduleHook
 from .checkpoint_hook import BEST_RECORD, SafeCheckpointHook, best_checkpoint
 from .epoch_ema_hook import EpochEMAHook
 from .feedback_activation_hook import FeedbackActivationHook
+from .mrhd_visualization_hook import (MRHDVisualizationHook,
+                                      add_show_dir_hook)
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
     'AdaptiveLossScheduleHook', 'BEST_RECORD', 'SafeCheckpointHook',
     'best_checkpoint', 'EpochEMAHook', 'FeedbackActivationHook',
-    'RNGStateHook', 'get_rng_state', 'set_rng_state'
+    'MRHDVisualizationHook', 'RNGStateHook', 'add_show_dir_hook',
+    'get_rng_state', 'set_rng_state'
 ]
