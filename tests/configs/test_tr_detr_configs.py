@@ -242,10 +242,10 @@ def test_tvsum_and_charades_datasets_on_small_files(tmp_path):
     assert item['inputs']['video_feat'].shape == (4, 2050)
     assert item['data_samples']['pos_mask'].tolist() == [0, 1, 0, 1]
 
-    # Charades-STA: 10 clips of 3 s (duration 30), window [6, 15) s
+    # Charades-STA: 10 clips of 1 s (duration 10), window [2, 5) s
     ch_cfg = _load('tr_detr/tr_detr_charades-sta.py').train_dataloader.dataset
-    rec = dict(qid=7, query='a person opens a door.', duration=30.0,
-               vid='C1', relevant_windows=[[6.0, 15.0]])
+    rec = dict(qid=7, query='a person opens a door.', duration=10.0,
+               vid='C1', relevant_windows=[[2.0, 5.0]])
     with open(osp.join(root, 'ch.jsonl'), 'w') as f:
         f.write(json.dumps(rec) + '\n')
     for stream, dim in (('slowfast_features', 2304), ('clip_features', 512)):
@@ -257,7 +257,7 @@ def test_tvsum_and_charades_datasets_on_small_files(tmp_path):
     ch = DATASETS.build(dict(ch_cfg, data_root=root, ann_file='ch.jsonl'))
     item = ch[0]
     assert item['inputs']['video_feat'].shape == (10, 2818)
-    # window clips int(6 / 3) = 2 .. int(15 / 3) - 1 = 4
+    # window clips int(2 / 1) = 2 .. int(5 / 1) - 1 = 4
     assert item['data_samples']['pos_mask'].tolist() == [
         0, 0, 1, 1, 1, 0, 0, 0, 0, 0
     ]
