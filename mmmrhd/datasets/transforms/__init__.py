@@ -1,5 +1,12 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Transforms of MR/HD data pipelines (registered in ``TRANSFORMS``)."""
+from mmmrhd.utils.mmcv_compat import check_mmcv_version
+
+# mmcv or mmcv-lite, in the supported range (mmmrhd.utils.mmcv_compat); the
+# transforms below subclass mmcv.transforms.BaseTransform.
+check_mmcv_version()
+
+# isort: off
 from .append_tef import AppendTEF, temporal_endpoint_features
 from .formatting import PackMRHDInputs
 from .load_text_features import LoadTextFeatures
