@@ -156,6 +156,46 @@ def run_main(main: Callable[[Optional[List[str]]], Any],
         sys.exit(2)
 
 
+def parse_config_args(parser: argparse.ArgumentParser,
+                      argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse ``argv`` and check that ``args.config`` is a file.
+
+    Args:
+        parser (argparse.ArgumentParser): Parser with a ``config``
+            positional.
+        argv (list[str], optional): Defaults to ``sys.argv[1:]``.
+
+    Returns:
+        argparse.Namespace: The parsed arguments; a missing config file is a
+        usage error (``error: config file ... does not exist``, exit 2).
+    """
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.config):
+        parser.error(f'config file {args.config} does not exist')
+    return args
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile(path)``; a broken config is a :class:`ConfigError`.
+
+    Args:
+        path (str): The config file.
+
+    Returns:
+        Config: The loaded config, ``_base_`` files merged.
+
+    Raises:
+        ConfigError: The file (or one of its bases) cannot be parsed,
+            imports a module that does not exist or names a missing
+            ``_base_`` file.
+    """
+    try:
+        return Config.fromfile(path)
+    except (SyntaxError, ImportError, FileNotFoundError) as error:
+        raise ConfigError(f'cannot load config {path}: '
+                          f'{type(error).__name__}: {error}') from error
+
+
 def parse_tool_args(parser: argparse.ArgumentParser,
                     argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse ``argv``, check that the config exists, export ``LOCAL_RANK``.
@@ -168,9 +208,7 @@ def parse_tool_args(parser: argparse.ArgumentParser,
     Returns:
         argparse.Namespace: The parsed arguments.
     """
-    args = parser.parse_args(argv)
-    if not osp.isfile(args.config):
-        parser.error(f'config file {args.config} does not exist')
+    args = parse_config_args(parser, argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -229,11 +267,7 @@ def build_runner_from_args(
             that does not exist.
     """
     register_all_modules(init_default_scope=False)
-    try:
-        cfg = Config.fromfile(args.config)
-    except (SyntaxError, ImportError) as error:
-        raise ConfigError(f'cannot load config {args.config}: '
-                          f'{type(error).__name__}: {error}') from error
+    cfg = load_config(args.config)
     cfg = prepare_distributed(merge_args(cfg, args))
     if cfg.get('runner_type', None) is None:
         cfg.runner_type = DEFAULT_RUNNER
