@@ -23,6 +23,8 @@ _KNOWN_VIDEO_SOURCES = {
 }
 _REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _CONVERTER_DIR = osp.join('tools', 'model_converters')
+# In an installed wheel the tools are package data (setup.py: mmmrhd/.mim).
+_MIM_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
 
 
 def load_fixture(path: str) -> Dict[str, Any]:
@@ -36,7 +38,9 @@ def load_fixture(path: str) -> Dict[str, Any]:
 def import_converter(filename: str, repo_root: str = _REPO_ROOT) -> ModuleType:
     """Import ``tools/model_converters/<filename>``.
 
-    The converters are repository tools, not part of the installed package.
+    The converters are repository tools; an installed wheel has them in
+    ``mmmrhd/.mim/tools/model_converters``, which is used when the default
+    ``repo_root`` has no ``tools/``.
 
     Args:
         filename (str): e.g. ``'qd_detr_official_to_mmmrhd.py'``.
@@ -46,11 +50,14 @@ def import_converter(filename: str, repo_root: str = _REPO_ROOT) -> ModuleType:
     Returns:
         ModuleType: The converter module.
     """
-    path = osp.join(repo_root, _CONVERTER_DIR, filename)
-    if not osp.isfile(path):
+    roots = [repo_root] + ([_MIM_ROOT] if repo_root == _REPO_ROOT else [])
+    dirs = [osp.join(root, _CONVERTER_DIR) for root in roots]
+    path = next((osp.join(d, filename) for d in dirs
+                 if osp.isfile(osp.join(d, filename))), None)
+    if path is None:
         raise FileNotFoundError(
-            f'converter not found at {path}; run from a source checkout of '
-            'mmmrhd')
+            f'converter {filename} not found in {" nor ".join(dirs)}; run '
+            'from a source checkout of mmmrhd or an installed wheel')
     spec = importlib.util.spec_from_file_location(
         osp.splitext(filename)[0], path)
     module = importlib.util.module_from_spec(spec)
