@@ -95,12 +95,7 @@ def add_launch_args(parser: argparse.ArgumentParser,
         cfg_options_example (str): An example for the ``--cfg-options``
             help text, e.g. ``'train_cfg.max_epochs=10'``.
     """
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=CfgOptionsAction,
-        help=f'override config entries, e.g. {cfg_options_example}; lists '
-        'as key="[a,b]"')
+    add_cfg_options_arg(parser, cfg_options_example)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -109,6 +104,23 @@ def add_launch_args(parser: argparse.ArgumentParser,
     # torch.distributed.launch passes --local_rank, torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_arg(parser)
+
+
+def add_cfg_options_arg(parser: argparse.ArgumentParser,
+                        example: str) -> None:
+    """Add ``--cfg-options KEY=VALUE ...`` (read by :func:`load_config`).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        example (str): An example for the help text, e.g.
+            ``'train_cfg.max_epochs=10'``.
+    """
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=CfgOptionsAction,
+        help=f'override config entries, e.g. {example}; lists as '
+        'key="[a,b]"')
 
 
 def add_debug_arg(parser: argparse.ArgumentParser) -> None:
@@ -175,38 +187,39 @@ def parse_config_args(parser: argparse.ArgumentParser,
     return args
 
 
-def load_config(path: str) -> Config:
-    """``Config.fromfile(path)``; a broken config is a :class:`ConfigError`.
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile(path)`` with ``--cfg-options`` checked and merged.
 
     Args:
         path (str): The config file.
+        cfg_options (dict, optional): Parsed ``--cfg-options``; each
+            top-level key must be known (:func:`check_cfg_options`).
 
     Returns:
-        Config: The loaded config, ``_base_`` files merged.
+        Config: The loaded config, ``_base_`` files and options merged.
 
     Raises:
         ConfigError: The file (or one of its bases) cannot be parsed,
             imports a module that does not exist or names a missing
-            ``_base_`` file.
+            ``_base_`` file; or an option's top-level key is unknown.
     """
     try:
-        return Config.fromfile(path)
+        cfg = Config.fromfile(path)
     except (SyntaxError, ImportError, FileNotFoundError) as error:
         raise ConfigError(f'cannot load config {path}: '
                           f'{type(error).__name__}: {error}') from error
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options, path)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
 
 
 def parse_tool_args(parser: argparse.ArgumentParser,
                     argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse ``argv``, check that the config exists, export ``LOCAL_RANK``.
+    """:func:`parse_config_args`, then export ``LOCAL_RANK``.
 
-    Args:
-        parser (argparse.ArgumentParser): Parser with a ``config``
-            positional.
-        argv (list[str], optional): Defaults to ``sys.argv[1:]``.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
+    The parser also needs ``--local-rank`` (:func:`add_launch_args`); the
+    arguments are those of :func:`parse_config_args`, and so is the result.
     """
     args = parse_config_args(parser, argv)
     if 'LOCAL_RANK' not in os.environ:

@@ -41,9 +41,8 @@ from torch import Tensor, nn
 
 from mmmrhd.registry import MODELS
 from mmmrhd.utils import register_all_modules
-from mmmrhd.utils.cli import (CfgOptionsAction, add_debug_arg,
-                              check_cfg_options, load_config,
-                              parse_config_args, run_main)
+from mmmrhd.utils.cli import (add_cfg_options_arg, add_debug_arg,
+                              load_config, parse_config_args, run_main)
 from mmmrhd.utils.errors import ConfigError
 
 # Defaults when the config has no max_v_l / max_q_l: QVHighlights' 75 clips
@@ -72,11 +71,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--with-neg',
         action='store_true',
         help='also count the negative-pair pass (training forward)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=CfgOptionsAction,
-        help='override config entries, e.g. model.embed_dim=128')
+    add_cfg_options_arg(parser, 'model.embed_dim=128')
     add_debug_arg(parser)
     return parse_config_args(parser, argv)
 
@@ -248,10 +243,7 @@ def complexity(cfg: Config,
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     """Entry point; prints the summary and the table, returns the result."""
     args = parse_args(argv)
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options, args.config)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     result = complexity(cfg, args.shape, args.text_len, args.with_neg)
     shapes = result['shapes']
     forward = 'training forward (with the negative pass)' if args.with_neg \

@@ -17,9 +17,8 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
-from mmmrhd.utils.cli import (CfgOptionsAction, add_debug_arg,
-                              check_cfg_options, load_config,
-                              parse_config_args, run_main)
+from mmmrhd.utils.cli import (add_cfg_options_arg, add_debug_arg,
+                              load_config, parse_config_args, run_main)
 from mmmrhd.utils.errors import ConfigError
 
 SAVE_FORMATS = ('.py', '.json', '.yaml', '.yml')
@@ -30,37 +29,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Print the fully merged config')
     parser.add_argument('config', help='config file path')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=CfgOptionsAction,
-        help='override config entries, e.g. train_cfg.max_epochs=10')
+    add_cfg_options_arg(parser, 'train_cfg.max_epochs=10')
     parser.add_argument(
         '--save-path',
         help=f'also write the merged config here ({", ".join(SAVE_FORMATS)})')
     add_debug_arg(parser)
     return parse_config_args(parser, argv)
-
-
-def merged_config(config: str, cfg_options: Optional[dict] = None) -> Config:
-    """Load ``config`` and apply ``cfg_options`` as ``tools/train.py`` does.
-
-    Args:
-        config (str): Config file path.
-        cfg_options (dict, optional): Parsed ``--cfg-options``.
-
-    Returns:
-        Config: The merged config.
-
-    Raises:
-        ConfigError: Unloadable config or an unknown top-level key in
-            ``cfg_options``.
-    """
-    cfg = load_config(config)
-    if cfg_options:
-        check_cfg_options(cfg, cfg_options, config)
-        cfg.merge_from_dict(cfg_options)
-    return cfg
 
 
 def main(argv: Optional[List[str]] = None) -> Config:
@@ -70,7 +44,7 @@ def main(argv: Optional[List[str]] = None) -> Config:
             SAVE_FORMATS):
         raise ConfigError(f'--save-path {args.save_path}: the file name must '
                           f'end in one of {", ".join(SAVE_FORMATS)}')
-    cfg = merged_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     print(f'Config:\n{cfg.pretty_text}')
     if args.save_path is not None:
         directory = osp.dirname(osp.abspath(args.save_path))
