@@ -99,7 +99,8 @@ def test_schema(metafiles):
                 assert coll['Paper']['Title']
                 assert re.fullmatch(r'https://github\.com/[^/]+/[^/]+/tree/'
                                     r'[0-9a-f]{40}', coll['Code']['URL'])
-                assert f'/tree/{coll["Code"]["Version"]}' in coll['Code']['URL']
+                version = coll['Code']['Version']
+                assert f'/tree/{version}' in coll['Code']['URL']
                 assert re.fullmatch(r'[0-9a-f]{8}', coll['Code']['Version'])
         for model in meta['Models']:
             where = f'{d}: {model["Name"]}'

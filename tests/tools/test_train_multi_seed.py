@@ -17,7 +17,6 @@ import os.path as osp
 import statistics
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
@@ -60,12 +59,7 @@ def tool():
     return _load_tool()
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 def _write_cfg(path, data_root, fail_seed=-1, fail_epoch=2,
