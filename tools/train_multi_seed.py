@@ -42,7 +42,8 @@ always stops (the ranks cannot be brought back in step).
 ``--resume`` continues an interrupted multi-seed run: finished seeds are
 not trained again, an interrupted seed resumes from the newest checkpoint
 of its work dir (``tools/train.py --resume``), a seed without a checkpoint
-starts from scratch. The state of each seed is kept in
+starts from scratch; other ``--cfg-options`` than a seed was trained with
+are refused. The state of each seed is kept in
 ``seed_S/multi_seed_state.json``.
 """
 import argparse
@@ -437,6 +438,12 @@ def train_seed(train_tool, args: argparse.Namespace, cfg: Config, seed: int,
         list[str]: The run's timestamp dirs (oldest first).
     """
     state = _read_state(seed_dir) if args.resume else {}
+    options = json.loads(json.dumps(args.cfg_options or {}))
+    if state and state.get('cfg_options', {}) != options:
+        raise ConfigError(
+            f'--resume: {seed_dir} was trained with --cfg-options '
+            f'{_format_options(state.get("cfg_options", {}))}, not '
+            f'{_format_options(options)}; use another --work-dir')
     if state.get('status') == 'done':
         print(f'seed {seed}: finished before, not trained again '
               f'({seed_dir})')
@@ -447,10 +454,10 @@ def train_seed(train_tool, args: argparse.Namespace, cfg: Config, seed: int,
     base = cfg.get('experiment_name', None) or osp.splitext(
         osp.basename(args.config))[0]
     name = _unique_name(f'{base}_seed{seed}')
-    options = dict(args.cfg_options or {})
-    options['experiment_name'] = name
+    run_options = dict(args.cfg_options or {})
+    run_options['experiment_name'] = name
     if isinstance(cfg.get('visualizer', None), dict):
-        options['visualizer.name'] = f'visualizer_{name}'
+        run_options['visualizer.name'] = f'visualizer_{name}'
     argv = [args.config, '--work-dir', seed_dir, '--seed', str(seed),
             '--launcher', args.launcher]
     argv += ['--' + f.replace('_', '-') for f in PASS_THROUGH_FLAGS
@@ -458,21 +465,24 @@ def train_seed(train_tool, args: argparse.Namespace, cfg: Config, seed: int,
     if resume:
         argv.append('--resume')
     train_args = train_tool.parse_args(argv)
-    train_args.cfg_options = options  # already parsed: no re-quoting
+    train_args.cfg_options = run_options  # already parsed: no re-quoting
     runner = build_runner_from_args(train_args, train_tool.merge_args)
     log_dirs.append(osp.basename(runner.log_dir))
-    _write_state(seed_dir, dict(seed=seed, config=args.config,
-                                status='running', log_dirs=log_dirs))
+    state = dict(seed=seed, config=args.config, cfg_options=options,
+                 log_dirs=log_dirs)
+    _write_state(seed_dir, dict(state, status='running'))
     try:
         runner.train()
     except BaseException as error:
-        _write_state(seed_dir, dict(
-            seed=seed, config=args.config, status='failed',
-            log_dirs=log_dirs, error=_one_line(error)))
+        _write_state(seed_dir,
+                     dict(state, status='failed', error=_one_line(error)))
         raise
-    _write_state(seed_dir, dict(seed=seed, config=args.config, status='done',
-                                log_dirs=log_dirs))
+    _write_state(seed_dir, dict(state, status='done'))
     return log_dirs
+
+
+def _format_options(options: dict) -> str:
+    return ' '.join(f'{k}={v}' for k, v in options.items()) or '(none)'
 
 
 def _one_line(error: BaseException) -> str:

@@ -189,6 +189,14 @@ def test_best_validation_without_retraining(two_seeds, root, tool, capsys):
     assert stats['std'] == pytest.approx(statistics.stdev(values), abs=1e-9)
     assert f'{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}' \
         in out
+    # resuming with other options would mix two experiments
+    line = _usage_error(tool, [
+        cfg, '--seeds', '0', '--work-dir', str(work_dir), '--resume',
+        '--cfg-options', 'train_cfg.max_epochs=3'
+    ], capsys)
+    assert line == (f'error: --resume: {work_dir / "seed_0"} was trained '
+                    'with --cfg-options (none), not train_cfg.max_epochs=3; '
+                    'use another --work-dir')
 
 
 def test_failed_seed_is_reported_then_resumed(two_seeds, root, tool, capsys):
