@@ -509,6 +509,8 @@ def main(argv: Optional[List[str]] = None) -> int:
               flush=True)
         try:
             log_dirs = train_seed(train_tool, args, cfg, seed, seed_dir)
+            if get_rank() != 0:
+                continue  # rank 0 writes the logs and reads them back
             history = run_history(seed_dir, log_dirs)
             if not history:
                 raise UserError(f'the run in {seed_dir} logged no '
