@@ -37,3 +37,18 @@ def fixtures_dir(shared_dir: str) -> str:
 def data_dir(shared_dir: str) -> str:
     """Path of the real annotation files (``../shared/data``)."""
     return osp.join(shared_dir, 'data')
+
+
+@pytest.fixture(scope='module')
+def one_torch_thread():
+    """One torch compute thread for the module's tests.
+
+    Demo-sized models only pay synchronisation overhead for more threads on
+    the shared 2-core machine. Use with
+    ``pytestmark = pytest.mark.usefixtures('one_torch_thread')``.
+    """
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -70,14 +70,7 @@ class _TWStopAfter(Hook):
             raise _Stop
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _one_thread():
-    """One compute thread: the model is tiny, so more threads only add
-    synchronisation overhead on a 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 @pytest.fixture(scope='module')
