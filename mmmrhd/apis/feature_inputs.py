@@ -138,8 +138,8 @@ def read_stream_features(
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if path.endswith('.npz'):
-            with open_feature_file(path, backend_args,
-                                   'video feature') as f, np.load(f) as archive:
+            with open_feature_file(path, backend_args, 'video feature') as f, \
+                    np.load(f) as archive:
                 files = set(archive.files)
                 if set(names) <= files:
                     return {

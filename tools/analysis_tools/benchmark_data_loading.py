@@ -7,9 +7,9 @@ Example::
     python tools/analysis_tools/benchmark_data_loading.py          # demo val
     python tools/analysis_tools/benchmark_data_loading.py --data-root data/demo
 
-On the demo data (generated on first use into ``--data-root``,
-by default a temporary directory), in this one run and interleaved round by round,
-the best of ``--repeat`` passes over the split of:
+On the demo data (generated on first use into ``--data-root``, by default
+a temporary directory), in this one run and interleaved round by round, the
+best of ``--repeat`` passes over the split of:
 
 * ``np.load``: the sample's feature files opened and read by NumPy alone
   (the floor: no checks, no pipeline);
