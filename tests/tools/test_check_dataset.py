@@ -92,6 +92,43 @@ def test_bad_data_lists_all_and_exits_2(tool, tmp_path, capsys):
         'above')
 
 
+def test_data_on_a_storage_backend(tool, tmp_path, capsys):
+    """The same data served by a storage backend chosen in the config."""
+    from mmmrhd.testing.storage import MemoryBackend, register_memory_backend
+    local = tmp_path / 'local'
+    write_dataset(str(local), bad=True)
+    register_memory_backend('mmmrhd_test_check', prefixes=None)
+    MemoryBackend.clear()
+    MemoryBackend.load_dir(str(local), 'mem://qvh')
+    cfg = tmp_path / 'remote.py'
+    cfg.write_text(f'''
+_base_ = [{str(local / 'cfg.py')!r}]
+train_dataloader = dict(dataset=dict(
+    data_root='mem://qvh', backend_args=dict(backend='mmmrhd_test_check')))
+''')
+    try:
+        assert tool.main([str(cfg), '--no-progress']) == 2
+        lines = [ln.strip() for ln in capsys.readouterr().out.splitlines()]
+        assert lines[0] == '[train] checking mem://qvh/ann.jsonl'
+        assert lines[1] == ('video feature file mem://qvh/sf/v1.npz is not '
+                            'a valid .npz archive (unrecognised content) '
+                            '(needed by qid 1)')
+        assert lines[2].startswith('video feature file mem://qvh/sf/v2.npz '
+                                   'has 5 clips')
+        # a failing backend: named, the other files still checked
+        MemoryBackend.files['mem://qvh/sf/v1.npz'] = \
+            MemoryBackend.files['mem://qvh/sf/v2.npz']
+        MemoryBackend.broken.add('mem://qvh/text/qid1.npz')
+        assert tool.main([str(cfg), '--no-progress']) == 2
+        lines = [ln.strip() for ln in capsys.readouterr().out.splitlines()]
+        assert ('cannot read text feature file mem://qvh/text/qid1.npz from '
+                'storage backend MemoryBackend: ConnectionError: connection '
+                'reset by peer (needed by qid 1)') in lines
+        assert sum('has 5 clips' in ln for ln in lines) == 2
+    finally:
+        MemoryBackend.clear()
+
+
 def test_unusable_config_is_one_line_error(tool, tmp_path, capsys):
     cfg = write_dataset(str(tmp_path), bad=False)
     assert tool.main([cfg, '--split', 'test']) == 2
