@@ -106,14 +106,19 @@ def open_feature_file(path: str, backend_args: Optional[dict],
             raise DataFileNotFoundError(f'{what} file not found: {path}')
         # Our own file handle: np.load leaks its handle when a truncated
         # archive fails in zipfile.
-        with open(path, 'rb') as f:
+        try:
+            f = open(path, 'rb')
+        except OSError as exc:  # e.g. no read permission
+            raise DataOSError(f'cannot read {what} file {path}: '
+                              f'{exc.strerror or exc}') from None
+        with f:
             yield f
     else:
         with io.BytesIO(read_bytes(path, backend_args, what)) as f:
             yield f
 
 
-def _parse_feature_file(f, path: str, key: Optional[str],
+def _parse_feature_file(f: BinaryIO, path: str, key: Optional[str],
                         what: str) -> np.ndarray:
     """``np.load`` an open binary file; every failure names ``path``."""
     kind = '.npz archive' if path.endswith('.npz') else '.npy file'
