@@ -209,3 +209,43 @@ def test_storage_helpers(memory, tmp_path):
     assert join_path(str(tmp_path), 'b') == osp.join(str(tmp_path), 'b')
     assert file_exists(f'{ROOT}/demo_meta.json') is True
     assert file_exists(f'{ROOT}/nothing.json') is False
+
+
+@pytest.mark.parametrize('config', ['tvsum', 'charades_sta'])
+def test_other_datasets_on_the_backend(memory, factory, config):
+    """TVSum (.npy I3D streams, 'token' text) and Charades-STA (two .npz
+    streams) from their base configs: backend == local disk."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'datasets', f'{config}.py'))
+    ds = cfg.val_dataloader.dataset.to_dict()
+    vids = ['vidA', 'vidB']
+    if config == 'tvsum':
+        records = [dict(qid=v, query=f'title {v}', duration=4, vid=v,
+                        domain='BK', label=[[1.0 + i] * 20 for i in range(4)])
+                   for v in vids]
+        for v in vids:
+            for part in ('rgb', 'opt'):
+                factory.npy(f'features/video_features/{v}_{part}.npy',
+                            factory.randn(4, 5).astype(np.float16))
+            factory.npz(f'features/query_features/{v}.npz',
+                        token=factory.randn(7, 3))
+    else:
+        records = [dict(qid=i, query='q', vid=v, duration=6.0,
+                        relevant_windows=[[1.0, 3.0]])
+                   for i, v in enumerate(vids)]
+        for i, v in enumerate(vids):
+            for stream in ('slowfast', 'clip'):
+                factory.npz(f'features/{stream}_features/{v}.npz',
+                            features=factory.randn(6, 4))
+            factory.npz(f'features/clip_text_features/qid{i}.npz',
+                        last_hidden_state=factory.randn(5, 3))
+    factory.jsonl(ds['ann_file'], records)
+    MemoryBackend.load_dir(factory.root, 'memtest://other')
+    ds.pop('domain', None)
+    local = build_part(DATASETS, dict(ds, data_root=factory.root))
+    remote = build_part(
+        DATASETS,
+        dict(ds, data_root='memtest://other', backend_args=dict(
+            backend=BACKEND)))
+    _assert_same_samples(local, remote)
+    assert len(memory.reads) == 1 + 3 * len(vids)  # ann + 3 files each
