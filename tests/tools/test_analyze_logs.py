@@ -1,6 +1,5 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """tools/analysis_tools/analyze_logs.py on a scalars.json written here."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -24,12 +23,8 @@ VAL = [(1, 10.21), (2, 25.5)]
 
 
 @pytest.fixture(scope='module')
-def tool():
-    spec = importlib.util.spec_from_file_location('_mmmrhd_analyze_logs',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('analysis_tools/analyze_logs.py')
 
 
 def write_run(work_dir, stamp='20260101_000000', train=TRAIN, val=VAL):

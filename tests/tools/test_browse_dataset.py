@@ -1,7 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """tools/analysis_tools/browse_dataset.py on the demo data."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 
@@ -12,17 +11,12 @@ from matplotlib.image import imread
 from mmmrhd.datasets.demo import generate_demo_data
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'browse_dataset.py')
 DEMO_CFG = osp.join(REPO_ROOT, 'configs', 'taskweave', 'taskweave_demo.py')
 
 
 @pytest.fixture(scope='module')
-def tool():
-    spec = importlib.util.spec_from_file_location('_mmmrhd_browse_dataset',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('analysis_tools/browse_dataset.py')
 
 
 @pytest.fixture(scope='module')
