@@ -1,6 +1,5 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """tools/misc/check_dataset.py and tools/train.py --check-data."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -15,17 +14,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO_ROOT, 'tools')
 
 
-def _load_tool(rel: str):
-    spec = importlib.util.spec_from_file_location(
-        '_mmmrhd_tool_' + rel.replace('/', '_')[:-3], osp.join(TOOLS, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
-def tool():
-    return _load_tool('misc/check_dataset.py')
+def tool(load_tool):
+    return load_tool('misc/check_dataset.py')
 
 
 def write_dataset(root, bad: bool) -> str:
@@ -150,9 +141,9 @@ def test_subprocess_exit_status(tmp_path):
     assert proc.stderr.strip().endswith('see the list above')
 
 
-def test_train_check_data_flag(tmp_path, capsys):
+def test_train_check_data_flag(load_tool, tmp_path, capsys):
     from mmengine.config import Config
-    train = _load_tool('train.py')
+    train = load_tool('train.py')
     cfg_path = write_dataset(str(tmp_path), bad=True)
     args = train.parse_args([cfg_path, '--check-data'])
     assert args.check_data
