@@ -153,7 +153,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     for w in caught:
         print(f'warning: {w.message}', file=sys.stderr)
-    print(functional.brief_table(results['brief'], TITLES[args.dataset]))
+    decimals = functional.formatting.TABLE_DECIMALS[
+        'tvsum' if args.dataset == 'tvsum' else 'percent']
+    print(functional.brief_table(results['brief'], TITLES[args.dataset],
+                                 decimals))
     if args.out:
         with open(args.out, 'w', encoding='utf-8') as f:
             f.write(json.dumps(results, indent=4))

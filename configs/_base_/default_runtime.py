@@ -49,7 +49,17 @@ vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='MRHDVisualizer', vis_backends=vis_backends, name='visualizer')
 
-log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+# The training log line shows the loss totals (loss, loss_mr, loss_hd) and
+# how many terms it leaves out; every term (~20 per iteration) is in the
+# visualizer's scalars (work_dir/<timestamp>/vis_data/scalars.json).
+# ``show_all=True`` prints every term, ``line_keys=[...]`` chooses the shown
+# ones (mmmrhd.engine.runner.MRHDLogProcessor).
+log_processor = dict(
+    type='MRHDLogProcessor',
+    window_size=50,
+    by_epoch=True,
+    line_keys=['loss', 'loss_mr', 'loss_hd'],
+    show_all=False)
 log_level = 'INFO'
 
 load_from = None

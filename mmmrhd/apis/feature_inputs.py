@@ -15,8 +15,10 @@ from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional
 
 import numpy as np
 
+from mmmrhd.datasets.storage import is_local
 from mmmrhd.datasets.transforms.feature_io import (check_feature_array,
-                                                   load_feature_array)
+                                                   load_feature_array,
+                                                   open_feature_file)
 
 __all__ = [
     'FEATURE_EXTENSIONS', 'VideoInput', 'LRUCache', 'file_key',
@@ -88,12 +90,16 @@ class LRUCache:
         self._data.clear()
 
 
-def file_key(path: str) -> tuple:
-    """Cache key of a file: real path, size and modification time.
+def file_key(path: str,
+             backend_args: Optional[dict] = None) -> Optional[tuple]:
+    """Cache key of a local file: real path, size and modification time.
 
     A file rewritten in place gets a new key, so stale features are never
-    served.
+    served. A file on another storage backend, or one that does not exist,
+    has no key (None: not cached), since its version cannot be told.
     """
+    if not is_local(path, backend_args) or not osp.isfile(path):
+        return None
     stat = os.stat(path)
     return (osp.realpath(path), stat.st_size, stat.st_mtime_ns)
 
@@ -103,8 +109,11 @@ def is_feature_file(path: str) -> bool:
     return path.lower().endswith(FEATURE_EXTENSIONS)
 
 
-def read_stream_features(source: Any, names: List[str],
-                         key: Optional[str]) -> Dict[str, np.ndarray]:
+def read_stream_features(
+        source: Any,
+        names: List[str],
+        key: Optional[str],
+        backend_args: Optional[dict] = None) -> Dict[str, np.ndarray]:
     """Raw features per stream from arrays or feature files.
 
     Accepted ``source``:
@@ -120,16 +129,17 @@ def read_stream_features(source: Any, names: List[str],
         source: See above.
         names (list[str]): The model's video streams, in column order.
         key (str, optional): Array name inside one-stream ``.npz`` files.
+        backend_args (dict, optional): MMEngine storage backend arguments
+            of the files (the config's ``LoadVideoFeatures.backend_args``).
 
     Returns:
         dict[str, np.ndarray]: float32 ``(L_i, D_i)`` per name, unnormalised.
     """
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'video feature file not found: {path}')
         if path.endswith('.npz'):
-            with np.load(path) as archive:
+            with open_feature_file(path, backend_args, 'video feature') as f, \
+                    np.load(f) as archive:
                 files = set(archive.files)
                 if set(names) <= files:
                     return {
@@ -141,7 +151,8 @@ def read_stream_features(source: Any, names: List[str],
             if len(names) == 1 and key in files:
                 return {
                     names[0]:
-                    load_feature_array(path, key, None, 'video feature')
+                    load_feature_array(path, key, None, 'video feature',
+                                       backend_args)
                 }
             raise KeyError(
                 f'video feature file {path} holds {sorted(files)}; expected '
@@ -176,7 +187,7 @@ def read_stream_features(source: Any, names: List[str],
             value = os.fspath(value)
             file_key_ = key if value.endswith('.npz') else None
             feats[name] = load_feature_array(value, file_key_, None,
-                                             'video feature')
+                                             'video feature', backend_args)
         else:
             feats[name] = check_feature_array(
                 np.asarray(value), None, f'video feature {name!r}')

@@ -187,6 +187,12 @@ class MRHDInferencer(BaseInferencer):
                 raise ConfigError('the test pipeline has no '
                                   f'{kind.__name__}; the inferencer uses its '
                                   'normalisation settings')
+        # As MRHDDataset: loaders without their own backend_args read
+        # feature files with the dataset's.
+        backend_args = self._dataset_cfg(cfg).get('backend_args', None)
+        for loader in loaders.values():
+            if loader.backend_args is None and backend_args is not None:
+                loader.backend_args = copy.deepcopy(backend_args)
         self.video_loader: LoadVideoFeatures = loaders[LoadVideoFeatures]
         self.text_loader: LoadTextFeatures = loaders[LoadTextFeatures]
 
@@ -275,11 +281,13 @@ class MRHDInferencer(BaseInferencer):
             if duration is None:
                 duration = probe_video(path).duration
         else:
-            key = (('features', ) + file_key(path)
-                   if path is not None and osp.isfile(path) else None)
+            backend_args = self.video_loader.backend_args
+            key = (file_key(path, backend_args)
+                   if path is not None else None)
             raw = self._video_cache.get_or_compute(
-                key, lambda: read_stream_features(
-                    video, self.stream_names, self.video_loader.key))
+                key and ('features', ) + key, lambda: read_stream_features(
+                    video, self.stream_names, self.video_loader.key,
+                    backend_args))
         return self._to_video_input(raw, path, duration, vid)
 
     def _to_video_input(self, raw: Dict[str, np.ndarray], path: Optional[str],
@@ -312,7 +320,7 @@ class MRHDInferencer(BaseInferencer):
         if isinstance(query, str) and is_feature_file(query):
             key = loader.key if query.endswith('.npz') else None
             feat = load_feature_array(query, key, loader.max_len,
-                                      'text feature')
+                                      'text feature', loader.backend_args)
             return loader.merge_streams([feat], [query])
         if isinstance(query, str):
             if self.extractor is None:

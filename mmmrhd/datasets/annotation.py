@@ -10,14 +10,14 @@ values :class:`ValueError`; all of them are also
 """
 import json
 import math
+import os.path as osp
 from collections import Counter
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.fileio import exists, get
-
 from .data_errors import (DataError, DataFileNotFoundError, DataKeyError,
                           DataTypeError)
+from .storage import file_exists, is_local, read_bytes
 
 __all__ = [
     'load_jsonl_records', 'decode_utf8', 'require_field', 'check_id',
@@ -37,7 +37,8 @@ def load_jsonl_records(path: str,
 
     Args:
         path (str): The annotation file.
-        backend_args (dict, optional): MMEngine file backend arguments.
+        backend_args (dict, optional): MMEngine storage backend arguments
+            (:mod:`mmmrhd.datasets.storage`).
         problems (list[str], optional): If given, a bad line is appended
             here (its message) and skipped instead of raised.
 
@@ -45,9 +46,16 @@ def load_jsonl_records(path: str,
         list[tuple[int, dict]]: ``(line number, record)`` pairs, in file
         order. The records are exactly what ``json.loads`` returned.
     """
-    if not exists(path, backend_args=backend_args):
-        raise DataFileNotFoundError(f'annotation file not found: {path}')
-    text = decode_utf8(get(path, backend_args=backend_args), path)
+    if is_local(path, backend_args):
+        if not osp.isfile(path):
+            raise DataFileNotFoundError(f'annotation file not found: {path}')
+        with open(path, 'rb') as f:
+            data = f.read()
+    else:
+        if file_exists(path, backend_args) is False:
+            raise DataFileNotFoundError(f'annotation file not found: {path}')
+        data = read_bytes(path, backend_args, 'annotation')
+    text = decode_utf8(data, path)
     records = []
     # Split on '\n' only: str.splitlines() also splits inside JSON strings
     # holding e.g. U+2028, which would break records and line numbers.

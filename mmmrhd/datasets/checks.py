@@ -74,7 +74,8 @@ def _check_files(files: Dict[str, FeatureFile],
     for path, file in files.items():
         what = f'{file.kind} feature'
         try:
-            array = read_feature_array(path, file.key, what)
+            array = read_feature_array(path, file.key, what,
+                                       file.backend_args)
             # The query with the longest annotation sets the required length.
             info = max(users[path], key=lambda i: i.get('min_num_clips', 0))
             if (file.kind == 'video'

@@ -25,6 +25,8 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .storage import file_exists, is_local
+
 __all__ = [
     'FeatureFile', 'required_num_clips', 'annotated_extent',
     'too_short_message', 'pipeline_feature_files', 'missing_feature_files'
@@ -49,6 +51,8 @@ class FeatureFile(NamedTuple):
     key: Optional[str]
     #: Rows the transform keeps (None = all).
     max_len: Optional[int]
+    #: MMEngine storage backend arguments the transform reads it with.
+    backend_args: Optional[dict] = None
 
 
 def annotated_extent(info: dict) -> float:
@@ -112,8 +116,10 @@ def missing_feature_files(transforms: Sequence, data_list: Iterable[dict]
                           ) -> List[Tuple[str, dict]]:
     """Feature files that do not exist, each with the first info needing it.
 
-    One ``os.path.isfile`` per distinct file (the cheap check every dataset
-    runs when it is built).
+    One ``os.path.isfile`` per distinct local file (the cheap check every
+    dataset runs when it is built); files on another storage backend are
+    asked through it (``isfile`` / ``exists``; a backend that implements
+    neither is not asked: its files are checked when read).
     """
     seen = set()
     missing = []
@@ -122,6 +128,10 @@ def missing_feature_files(transforms: Sequence, data_list: Iterable[dict]
             if file.path in seen:
                 continue
             seen.add(file.path)
-            if not osp.isfile(file.path):
+            if is_local(file.path, file.backend_args):
+                found = osp.isfile(file.path)
+            else:
+                found = file_exists(file.path, file.backend_args) is not False
+            if not found:
                 missing.append((file.path, info))
     return missing

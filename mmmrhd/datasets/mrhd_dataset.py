@@ -4,7 +4,6 @@ import copy
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.dataset import BaseDataset
-from mmengine.fileio import join_path
 from mmengine.utils import is_abs
 
 from mmmrhd.registry import DATASETS, TRANSFORMS, build_part
@@ -14,6 +13,7 @@ from .annotation import (check_clip_ids, check_id, check_number,
                          load_jsonl_records, qid_key, require_field)
 from .data_errors import DataError, DataKeyError
 from .feature_rules import missing_feature_files, required_num_clips
+from .storage import join_path
 
 __all__ = ['MRHDDataset']
 
@@ -78,8 +78,11 @@ class MRHDDataset(BaseDataset):
             :mod:`mmmrhd.datasets.feature_rules`). None disables the check.
         check_feature_files (bool): Check at build time that every feature
             file exists (cheap). Defaults to True.
-        backend_args (dict, optional): MMEngine file backend arguments for
-            reading ``ann_file``.
+        backend_args (dict, optional): MMEngine storage backend arguments
+            (:mod:`mmengine.fileio`, e.g. ``dict(backend='petrel')``) for
+            ``ann_file`` and, unless a loading transform sets its own
+            ``backend_args``, for the feature files too. None: by the path's
+            prefix; plain paths are local files.
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments
             (``pipeline``, ``test_mode``, ``indices``, ``metainfo``, ...).
     """
@@ -127,7 +130,7 @@ class MRHDDataset(BaseDataset):
         # without an active 'mmmrhd' default scope (MMEngine's Compose
         # otherwise looks them up in its root registry).
         kwargs['pipeline'] = [
-            build_part(TRANSFORMS, t)
+            self._with_backend(build_part(TRANSFORMS, t))
             for t in kwargs.get('pipeline') or []
         ]
         super().__init__(
@@ -138,6 +141,19 @@ class MRHDDataset(BaseDataset):
         self._metainfo.update(
             clip_len=self.clip_len, with_mr=with_mr, with_hd=with_hd)
 
+    def _with_backend(self, transform):
+        """Give a loading transform the dataset's ``backend_args``.
+
+        A transform with a ``backend_args`` attribute that is None
+        (:class:`LoadVideoFeatures`, :class:`LoadTextFeatures`) reads its
+        files with the dataset's, so one ``backend_args`` in the dataset
+        config moves the whole dataset to another storage backend.
+        """
+        if (self.backend_args is not None
+                and getattr(transform, 'backend_args', False) is None):
+            transform.backend_args = copy.deepcopy(self.backend_args)
+        return transform
+
     def _join_prefix(self) -> None:
         """Join ``data_root`` with ``ann_file`` and the feature directories.
 
@@ -145,7 +161,8 @@ class MRHDDataset(BaseDataset):
         both ``video`` and ``text`` are turned into lists.
         """
         if self.ann_file and not is_abs(self.ann_file) and self.data_root:
-            self.ann_file = join_path(self.data_root, self.ann_file)
+            self.ann_file = join_path(self.data_root, self.ann_file,
+                                      self.backend_args)
         for key in ('video', 'text'):
             if key not in self.data_prefix:
                 raise KeyError(
@@ -160,7 +177,8 @@ class MRHDDataset(BaseDataset):
                                 f'{prefix!r}')
             joined[key] = [
                 d if is_abs(d) or not self.data_root else join_path(
-                    self.data_root, d) for d in dirs
+                    self.data_root, d, self.backend_args)
+                for d in dirs
             ]
         self.data_prefix = joined
 

@@ -7,6 +7,7 @@ from mmmrhd.apis.feature_inputs import (LRUCache, file_key, parse_queries,
                                         read_stream_features,
                                         text_model_input, video_model_input)
 from mmmrhd.datasets.transforms import LoadTextFeatures, LoadVideoFeatures
+from mmmrhd.testing.storage import register_memory_backend
 
 NAMES = ['slowfast', 'clip']
 
@@ -110,6 +111,12 @@ def test_lru_cache(tmp_path):
     key = file_key(str(path))
     path.write_bytes(b'22')
     assert file_key(str(path)) != key
+    # no version to tell for a missing file or one on another backend:
+    # never cached
+    assert file_key(str(tmp_path / 'missing.npz')) is None
+    register_memory_backend('mmmrhd_test_key', prefixes='memkey')
+    assert file_key(str(path), dict(backend='mmmrhd_test_key')) is None
+    assert file_key('memkey://bucket/f.npz') is None
 
 
 def test_parse_queries():

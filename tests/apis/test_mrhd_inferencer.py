@@ -21,6 +21,7 @@ from mmmrhd.models.detectors.base_mrhd_detector import BaseMRHDDetector
 from mmmrhd.models.extractors import StreamSpec
 from mmmrhd.models.layers.input_projection import InputProjection
 from mmmrhd.registry import DATASETS, INFERENCERS, MODELS, build_part
+from mmmrhd.testing.storage import MemoryBackend, register_memory_backend
 from mmmrhd.utils.errors import CheckpointError, ConfigError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -205,6 +206,45 @@ def test_taskweave_features_equal_dataset_path(tmp_path):
     expected = inferencer.model.test_step(batch)[0]
     pred = out['predictions'][0]
     assert pred == {k: expected[k] for k in SUBMISSION_KEYS}
+
+
+def test_feature_files_on_a_storage_backend(tmp_path):
+    """Feature files given as URIs of another storage backend (the test
+    dataset's backend_args) give the predictions of the local files."""
+    register_memory_backend('mmmrhd_test_infer', prefixes=None)
+    MemoryBackend.clear()
+    cfg = Config.fromfile(DEMO_CFG)
+    weights = save_weights(cfg, str(tmp_path / 'tw.pth'))
+    rng = np.random.default_rng(1)
+    local = dict(slowfast=str(tmp_path / 'sf.npz'),
+                 clip=str(tmp_path / 'clip.npz'))
+    np.savez(local['slowfast'],
+             features=rng.standard_normal((30, 64)).astype(np.float32))
+    np.savez(local['clip'],
+             features=rng.standard_normal((30, 32)).astype(np.float32))
+    text = str(tmp_path / 'qid3.npz')
+    np.savez(text, last_hidden_state=rng.standard_normal((6, 32)))
+    MemoryBackend.load_dir(str(tmp_path), 'mem://bucket')
+    remote = {k: f'mem://bucket/{osp.basename(v)}' for k, v in local.items()}
+    query = dict(query='q', qid=3)
+    expected = MRHDInferencer(cfg, weights)(
+        local, dict(query, text_feat=text), vid='v')['predictions']
+    cfg.test_dataloader.dataset.backend_args = dict(
+        backend='mmmrhd_test_infer')
+    inferencer = MRHDInferencer(cfg, weights)
+    assert inferencer.video_loader.backend_args == dict(
+        backend='mmmrhd_test_infer')
+    got = inferencer(remote, dict(query, text_feat='mem://bucket/qid3.npz'),
+                     vid='v')['predictions']
+    assert got == expected
+    assert sorted(MemoryBackend.reads) == sorted(
+        list(remote.values()) + ['mem://bucket/qid3.npz'])
+    MemoryBackend.broken.add(remote['clip'])
+    with pytest.raises(OSError, match=r'^cannot read video feature file '
+                       r'mem://bucket/clip.npz from storage backend '
+                       'MemoryBackend: ConnectionError'):
+        inferencer(remote, dict(query, text_feat='mem://bucket/qid3.npz'))
+    MemoryBackend.clear()
 
 
 class CountingExtractor:

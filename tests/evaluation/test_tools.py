@@ -4,6 +4,7 @@ runs, the other cases through ``main(argv)`` in-process (fast)."""
 import importlib.util
 import json
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -55,7 +56,9 @@ def test_cli_subprocess_official_json_and_bad_submission(qvh_dir, tmp_path):
             osp.join(qvh_dir, 'eval_sample',
                      'sample_val_preds_metrics_raw.json')) as f:
         assert out.read_text() == f.read()  # byte-identical JSON
-    assert '| MR-full-mAP ' in proc.stdout and '| 32.2 ' in proc.stdout
+    # fixed 2 decimals, as the official percentages
+    assert re.search(r'\| MR-full-mAP +\| 32\.20 \|', proc.stdout)
+    assert re.search(r'\| MR-long-mAP +\| +\d+\.\d\d \|', proc.stdout)
     assert proc.stderr == ''
     sub = load_jsonl(osp.join(qvh_dir, 'eval_sample', 'ckpt_val_preds.jsonl'))
     pred = tmp_path / 'preds.jsonl'
@@ -158,7 +161,11 @@ def test_cli_tvsum(capsys, data_dir, tmp_path):
     assert rc == 0, err
     brief = json.loads(out.read_text())['brief']
     assert list(brief)[-1] == 'mAP' and len(brief) == 11
-    assert '| mAP ' in stdout
+    # fractions with the official 5 decimals
+    rows = dict(re.findall(r'^\| (\S+) +\| +(\S+) \|$', stdout, re.M))
+    assert rows.pop('metric') == 'value'
+    assert {k: float(v) for k, v in rows.items()} == brief
+    assert all(re.fullmatch(r'\d\.\d{5}', v) for v in rows.values())
 
 
 def test_benchmark_tool(capsys, tmp_path):

@@ -1,6 +1,5 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """tools/misc/check_dataset.py and tools/train.py --check-data."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -15,17 +14,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO_ROOT, 'tools')
 
 
-def _load_tool(rel: str):
-    spec = importlib.util.spec_from_file_location(
-        '_mmmrhd_tool_' + rel.replace('/', '_')[:-3], osp.join(TOOLS, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
-def tool():
-    return _load_tool('misc/check_dataset.py')
+def tool(load_tool):
+    return load_tool('misc/check_dataset.py')
 
 
 def write_dataset(root, bad: bool) -> str:
@@ -92,6 +83,43 @@ def test_bad_data_lists_all_and_exits_2(tool, tmp_path, capsys):
         'above')
 
 
+def test_data_on_a_storage_backend(tool, tmp_path, capsys):
+    """The same data served by a storage backend chosen in the config."""
+    from mmmrhd.testing.storage import MemoryBackend, register_memory_backend
+    local = tmp_path / 'local'
+    write_dataset(str(local), bad=True)
+    register_memory_backend('mmmrhd_test_check', prefixes=None)
+    MemoryBackend.clear()
+    MemoryBackend.load_dir(str(local), 'mem://qvh')
+    cfg = tmp_path / 'remote.py'
+    cfg.write_text(f'''
+_base_ = [{str(local / 'cfg.py')!r}]
+train_dataloader = dict(dataset=dict(
+    data_root='mem://qvh', backend_args=dict(backend='mmmrhd_test_check')))
+''')
+    try:
+        assert tool.main([str(cfg), '--no-progress']) == 2
+        lines = [ln.strip() for ln in capsys.readouterr().out.splitlines()]
+        assert lines[0] == '[train] checking mem://qvh/ann.jsonl'
+        assert lines[1] == ('video feature file mem://qvh/sf/v1.npz is not '
+                            'a valid .npz archive (unrecognised content) '
+                            '(needed by qid 1)')
+        assert lines[2].startswith('video feature file mem://qvh/sf/v2.npz '
+                                   'has 5 clips')
+        # a failing backend: named, the other files still checked
+        MemoryBackend.files['mem://qvh/sf/v1.npz'] = \
+            MemoryBackend.files['mem://qvh/sf/v2.npz']
+        MemoryBackend.broken.add('mem://qvh/text/qid1.npz')
+        assert tool.main([str(cfg), '--no-progress']) == 2
+        lines = [ln.strip() for ln in capsys.readouterr().out.splitlines()]
+        assert ('cannot read text feature file mem://qvh/text/qid1.npz from '
+                'storage backend MemoryBackend: ConnectionError: connection '
+                'reset by peer (needed by qid 1)') in lines
+        assert sum('has 5 clips' in ln for ln in lines) == 2
+    finally:
+        MemoryBackend.clear()
+
+
 def test_unusable_config_is_one_line_error(tool, tmp_path, capsys):
     cfg = write_dataset(str(tmp_path), bad=False)
     assert tool.main([cfg, '--split', 'test']) == 2
@@ -113,9 +141,9 @@ def test_subprocess_exit_status(tmp_path):
     assert proc.stderr.strip().endswith('see the list above')
 
 
-def test_train_check_data_flag(tmp_path, capsys):
+def test_train_check_data_flag(load_tool, tmp_path, capsys):
     from mmengine.config import Config
-    train = _load_tool('train.py')
+    train = load_tool('train.py')
     cfg_path = write_dataset(str(tmp_path), bad=True)
     args = train.parse_args([cfg_path, '--check-data'])
     assert args.check_data

@@ -5,6 +5,12 @@
 # SlowFast + CLIP variant). See docs/en/user_guides/dataset_prepare.md.
 dataset_type = 'CharadesSTADataset'
 data_root = 'data/charades_sta/'
+# MMEngine storage backend of the annotation and feature files (None: local
+# files or by the path's prefix), e.g. backend_args=dict(backend='petrel').
+# The dataset passes it on to its loading transforms. Set it in a config as
+# train_dataloader = dict(dataset=dict(backend_args=...)) (val, test alike;
+# docs/en/user_guides/dataset_prepare.md, "Data on other storage").
+backend_args = None
 data_prefix = dict(
     video=['features/slowfast_features', 'features/clip_features'],
     text='features/clip_text_features')
@@ -38,6 +44,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/charades_sta_train_tvr_format.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=1.0,  # `--clip_length 1` (one feature clip per second)
         pipeline=train_pipeline))
 # Charades-STA has no val split: the official scripts evaluate on test.
@@ -53,6 +60,7 @@ val_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/charades_sta_test_tvr_format.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=1.0,
         test_mode=True,
         pipeline=test_pipeline))

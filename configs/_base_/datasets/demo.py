@@ -5,6 +5,12 @@
 # `python tools/misc/generate_demo_data.py --out-dir data/demo --seed 0`.
 dataset_type = 'DemoQVHighlightsDataset'
 data_root = 'data/demo'
+# MMEngine storage backend of the annotation and feature files (None: local
+# files or by the path's prefix), e.g. backend_args=dict(backend='petrel').
+# The dataset passes it on to its loading transforms. Set it in a config as
+# train_dataloader = dict(dataset=dict(backend_args=...)) (val, test alike;
+# docs/en/user_guides/dataset_prepare.md, "Data on other storage").
+backend_args = None
 demo_seed = 0  # generator seed, recorded in data_root/demo_meta.json
 data_prefix = dict(
     # Concatenated in this order, as QVHighlights: SlowFast (demo 64) then
@@ -43,6 +49,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='highlight_train_release.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,  # demo CLIP_LEN, as QVHighlights `--clip_length` 2
         seed=demo_seed,
         pipeline=train_pipeline))
@@ -59,6 +66,7 @@ val_dataloader = dict(
         data_root=data_root,
         ann_file='highlight_val_release.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,
         seed=demo_seed,
         test_mode=True,

@@ -4,6 +4,12 @@
 # for the on-disk layout.
 dataset_type = 'QVHighlightsDataset'
 data_root = 'data/qvhighlights/'
+# MMEngine storage backend of the annotation and feature files (None: local
+# files or by the path's prefix), e.g. backend_args=dict(backend='petrel').
+# The dataset passes it on to its loading transforms. Set it in a config as
+# train_dataloader = dict(dataset=dict(backend_args=...)) (val, test alike;
+# docs/en/user_guides/dataset_prepare.md, "Data on other storage").
+backend_args = None
 data_prefix = dict(
     # Concatenated in this order: SlowFast (2304) then CLIP (512); + 2 TEF
     # columns = 2818 input channels (official `v_feat_dirs` order).
@@ -38,6 +44,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/highlight_train_release.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,  # official `--clip_length` 2
         pipeline=train_pipeline))
 val_dataloader = dict(
@@ -54,6 +61,7 @@ val_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/highlight_val_release.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,
         test_mode=True,
         pipeline=test_pipeline))
@@ -73,6 +81,7 @@ test_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/highlight_test_with_gt.jsonl',
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,
         test_mode=True,
         pipeline=test_pipeline))

@@ -8,6 +8,12 @@
 # See docs/en/user_guides/dataset_prepare.md.
 dataset_type = 'TVSumDataset'
 data_root = 'data/tvsum/'
+# MMEngine storage backend of the annotation and feature files (None: local
+# files or by the path's prefix), e.g. backend_args=dict(backend='petrel').
+# The dataset passes it on to its loading transforms. Set it in a config as
+# train_dataloader = dict(dataset=dict(backend_args=...)) (val, test alike;
+# docs/en/user_guides/dataset_prepare.md, "Data on other storage").
+backend_args = None
 domain = 'BK'
 data_prefix = dict(
     video='features/video_features',  # <vid>_rgb.npy + <vid>_opt.npy
@@ -62,6 +68,7 @@ train_dataloader = dict(
         ann_file='annotations/tvsum_train.jsonl',
         domain=domain,
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,  # 2-s shots (config default `--clip_length` 2)
         pipeline=train_pipeline))
 val_dataloader = dict(
@@ -77,6 +84,7 @@ val_dataloader = dict(
         ann_file='annotations/tvsum_val.jsonl',
         domain=domain,
         data_prefix=data_prefix,
+        backend_args=backend_args,
         clip_len=2.0,
         test_mode=True,
         pipeline=test_pipeline))

@@ -3,20 +3,27 @@
 
 Shared by :class:`LoadVideoFeatures` and :class:`LoadTextFeatures`. Each
 file is opened once (``np.load``) and closed right away; nothing is cached.
+Files are read through :mod:`mmengine.fileio` with ``backend_args`` (see
+:mod:`mmmrhd.datasets.storage`); local files are opened directly.
 """
+import contextlib
+import io
 import os.path as osp
 import zipfile
 import zlib
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import (BinaryIO, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
 from mmmrhd.utils.errors import ConfigError
 from ..data_errors import (DataError, DataFileNotFoundError, DataKeyError,
                            DataOSError)
+from ..storage import is_local, read_bytes
 
 __all__ = [
-    'check_template', 'read_feature_array', 'as_feature_matrix',
+    'check_template', 'read_feature_array', 'open_feature_file',
+    'as_feature_matrix',
     'check_feature_array', 'load_feature_array', 'WidthRecord',
     'l2_normalize', 'concat_streams'
 ]
@@ -44,14 +51,18 @@ def check_template(template: str, key: Optional[str]) -> None:
             f'.npy array: key must be None, got {key!r}')
 
 
-def read_feature_array(path: str, key: Optional[str],
-                       what: str) -> np.ndarray:
+def read_feature_array(path: str,
+                       key: Optional[str],
+                       what: str,
+                       backend_args: Optional[dict] = None) -> np.ndarray:
     """Read one feature array as stored (no cut, no cast).
 
     Args:
         path (str): An ``.npz`` (read ``key``) or ``.npy`` file.
         key (str, optional): Array name inside an ``.npz`` archive.
         what (str): Description for messages (e.g. ``'video feature'``).
+        backend_args (dict, optional): MMEngine storage backend arguments
+            (None: by the path's prefix, a plain path is a local file).
 
     Returns:
         np.ndarray: The numeric ``(L, D)`` array as stored (a 1-D ``(D,)``
@@ -59,43 +70,85 @@ def read_feature_array(path: str, key: Optional[str],
 
     Raises:
         DataError: Naming ``path``: the file is missing (also a
-            ``FileNotFoundError``), is not a valid ``.npz`` / ``.npy`` file
-            (also an ``OSError``), lacks ``key`` (also a ``KeyError``) or
-            holds no numeric 2-D array.
+            ``FileNotFoundError``), cannot be read from its storage backend
+            or is not a valid ``.npz`` / ``.npy`` file (also an
+            ``OSError``), lacks ``key`` (also a ``KeyError``) or holds no
+            numeric 2-D array.
     """
-    if not osp.isfile(path):
-        raise DataFileNotFoundError(f'{what} file not found: {path}')
+    with open_feature_file(path, backend_args, what) as f:
+        array = _parse_feature_file(f, path, key, what)
+    return as_feature_matrix(array, f'{what} file {path}')
+
+
+@contextlib.contextmanager
+def open_feature_file(path: str, backend_args: Optional[dict],
+                      what: str) -> Iterator[BinaryIO]:
+    """Open a feature file for ``np.load``, on any storage backend.
+
+    A local file is opened directly (the fast path: no copy); a file on
+    another backend is read whole (``mmengine.fileio``'s ``get``) into a
+    :class:`io.BytesIO`.
+
+    Args:
+        path (str): The file.
+        backend_args (dict, optional): MMEngine storage backend arguments.
+        what (str): Description for messages (e.g. ``'video feature'``).
+
+    Yields:
+        BinaryIO: The open file, closed on exit.
+
+    Raises:
+        DataError: Naming ``path``: missing (also a ``FileNotFoundError``)
+            or not readable from its backend (also an ``OSError``).
+    """
+    if is_local(path, backend_args):
+        if not osp.isfile(path):
+            raise DataFileNotFoundError(f'{what} file not found: {path}')
+        # Our own file handle: np.load leaks its handle when a truncated
+        # archive fails in zipfile.
+        try:
+            f = open(path, 'rb')
+        except OSError as exc:  # e.g. no read permission
+            raise DataOSError(f'cannot read {what} file {path}: '
+                              f'{exc.strerror or exc}') from None
+        with f:
+            yield f
+    else:
+        with io.BytesIO(read_bytes(path, backend_args, what)) as f:
+            yield f
+
+
+def _parse_feature_file(f: BinaryIO, path: str, key: Optional[str],
+                        what: str) -> np.ndarray:
+    """``np.load`` an open binary file; every failure names ``path``."""
     kind = '.npz archive' if path.endswith('.npz') else '.npy file'
     try:
         # allow_pickle stays False: a feature file never needs pickled
         # objects, and unpickling would run code from the file.
-        # Our own file handle: np.load leaks its handle when a truncated
-        # archive fails in zipfile.
-        with open(path, 'rb') as f:
-            loaded = np.load(f)
-            if isinstance(loaded, np.lib.npyio.NpzFile):
-                with loaded:
-                    if not path.endswith('.npz'):
-                        raise DataOSError(f'{what} file {path} is an .npz '
-                                          'archive, not a .npy file')
-                    if key not in loaded.files:
-                        raise DataKeyError(
-                            f'{what} file {path} has no array {key!r} '
-                            f'(available: {sorted(loaded.files)})')
-                    array = loaded[key]
-            elif path.endswith('.npz'):
-                raise DataOSError(f'{what} file {path} is a .npy file, not '
-                                  'an .npz archive')
-            else:
-                array = loaded
+        loaded = np.load(f)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                if not path.endswith('.npz'):
+                    raise DataOSError(f'{what} file {path} is an .npz '
+                                      'archive, not a .npy file')
+                if key not in loaded.files:
+                    raise DataKeyError(
+                        f'{what} file {path} has no array {key!r} '
+                        f'(available: {sorted(loaded.files)})')
+                return loaded[key]
+        if path.endswith('.npz'):
+            raise DataOSError(f'{what} file {path} is a .npy file, not '
+                              'an .npz archive')
+        return loaded
     except DataError:
         raise
     except ValueError as exc:
         # NumPy reads any file that is neither .npy nor zip as a pickle and
         # refuses it ("pickled data ... allow_pickle"): a garbage file.
         if 'pickle' in str(exc):
+            f.seek(0)
             reason = ('holds pickled objects'
-                      if _is_npy(path) else 'unrecognised content')
+                      if f.read(6) == b'\x93NUMPY' else 'unrecognised content')
             raise DataOSError(f'{what} file {path} is not a valid {kind} '
                               f'({reason})') from None
         raise DataOSError(f'cannot read {what} file {path}: not a valid '
@@ -103,12 +156,6 @@ def read_feature_array(path: str, key: Optional[str],
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DataOSError(f'cannot read {what} file {path}: not a valid '
                           f'{kind}, truncated or corrupt ({exc})') from None
-    return as_feature_matrix(array, f'{what} file {path}')
-
-
-def _is_npy(path: str) -> bool:
-    with open(path, 'rb') as f:
-        return f.read(6) == b'\x93NUMPY'
 
 
 def as_feature_matrix(array, name: str) -> np.ndarray:
@@ -170,8 +217,11 @@ def check_feature_array(array: np.ndarray, max_len: Optional[int],
     return array
 
 
-def load_feature_array(path: str, key: Optional[str],
-                       max_len: Optional[int], what: str) -> np.ndarray:
+def load_feature_array(path: str,
+                       key: Optional[str],
+                       max_len: Optional[int],
+                       what: str,
+                       backend_args: Optional[dict] = None) -> np.ndarray:
     """Read one feature array, keep its first ``max_len`` rows, cast to f32.
 
     :func:`read_feature_array` then :func:`check_feature_array`.
@@ -182,13 +232,15 @@ def load_feature_array(path: str, key: Optional[str],
         max_len (int, optional): Keep at most this many rows (official
             ``[:max_v_l]`` / ``[:max_q_l]``). None keeps all.
         what (str): Description for messages (e.g. ``'video feature'``).
+        backend_args (dict, optional): MMEngine storage backend arguments.
 
     Returns:
         np.ndarray: float32 ``(L, D)`` (a 1-D ``(D,)`` array, e.g. a pooled
         text feature, becomes ``(1, D)``), finite, with ``L >= 1``.
     """
     return check_feature_array(
-        read_feature_array(path, key, what), max_len, f'{what} file {path}')
+        read_feature_array(path, key, what, backend_args), max_len,
+        f'{what} file {path}')
 
 
 class WidthRecord:

@@ -51,6 +51,8 @@ class LoadTextFeatures(BaseTransform):
         length_tolerance (int, optional): Largest allowed token-count gap
             between several text streams; None = any (official VideoLights
             behaviour, tokenizers differ). Defaults to None.
+        backend_args (dict, optional): MMEngine storage backend arguments
+            of the feature files; as :class:`LoadVideoFeatures`.
     """
 
     def __init__(self,
@@ -59,7 +61,8 @@ class LoadTextFeatures(BaseTransform):
                  max_len: Optional[int] = 32,
                  normalize: bool = True,
                  eps: float = 1e-5,
-                 length_tolerance: Optional[int] = None) -> None:
+                 length_tolerance: Optional[int] = None,
+                 backend_args: Optional[dict] = None) -> None:
         check_template(file_template, key)
         if max_len is not None and max_len < 1:
             raise ValueError(f'max_len must be >= 1 or None, got {max_len}')
@@ -69,6 +72,7 @@ class LoadTextFeatures(BaseTransform):
         self.normalize = normalize
         self.eps = eps
         self.length_tolerance = length_tolerance
+        self.backend_args = backend_args
         self._widths = WidthRecord()
 
     def feature_files(self, results: Dict) -> List[FeatureFile]:
@@ -78,7 +82,8 @@ class LoadTextFeatures(BaseTransform):
         return [
             FeatureFile(
                 osp.join(d, self.file_template), osp.join(d, name), 'text',
-                self.key, self.max_len) for d in results['text_feat_dirs']
+                self.key, self.max_len, self.backend_args)
+            for d in results['text_feat_dirs']
         ]
 
     def transform(self, results: Dict) -> Dict:
@@ -86,7 +91,8 @@ class LoadTextFeatures(BaseTransform):
         files = self.feature_files(results)
         feats = []
         for file in files:
-            array = read_feature_array(file.path, self.key, 'text feature')
+            array = read_feature_array(file.path, self.key, 'text feature',
+                                       file.backend_args)
             feat = check_feature_array(array, self.max_len,
                                        f'text feature file {file.path}')
             self._widths.check(file.group, file.path, feat.shape[1],
@@ -122,4 +128,5 @@ class LoadTextFeatures(BaseTransform):
         return (f'{type(self).__name__}(file_template='
                 f'{self.file_template!r}, key={self.key!r}, '
                 f'max_len={self.max_len}, normalize={self.normalize}, '
-                f'eps={self.eps}, length_tolerance={self.length_tolerance})')
+                f'eps={self.eps}, length_tolerance={self.length_tolerance}, '
+                f'backend_args={self.backend_args})')

@@ -62,6 +62,11 @@ class LoadVideoFeatures(BaseTransform):
         length_tolerance (int, optional): Largest allowed length gap in
             clips between streams; None = any (official). Defaults to 2
             (QVHighlights has SlowFast/CLIP gaps of 1 clip).
+        backend_args (dict, optional): MMEngine storage backend arguments
+            of the feature files (:mod:`mmengine.fileio`). None: the
+            dataset's ``backend_args`` when the transform is in an
+            :class:`MRHDDataset` pipeline, else by the path's prefix (plain
+            paths are local files, read directly).
     """
 
     def __init__(self,
@@ -70,7 +75,8 @@ class LoadVideoFeatures(BaseTransform):
                  max_len: Optional[int] = 75,
                  normalize: bool = True,
                  eps: float = 1e-5,
-                 length_tolerance: Optional[int] = 2) -> None:
+                 length_tolerance: Optional[int] = 2,
+                 backend_args: Optional[dict] = None) -> None:
         self.file_templates: List[str] = ([file_template] if isinstance(
             file_template, str) else list(file_template))
         if not self.file_templates:
@@ -87,6 +93,7 @@ class LoadVideoFeatures(BaseTransform):
         self.normalize = normalize
         self.eps = eps
         self.length_tolerance = length_tolerance
+        self.backend_args = backend_args
         self._widths = WidthRecord()
 
     def feature_files(self, results: Dict) -> List[FeatureFile]:
@@ -95,12 +102,13 @@ class LoadVideoFeatures(BaseTransform):
             FeatureFile(
                 osp.join(d, t), osp.join(
                     d, t.format(vid=results['vid'], qid=results['qid'])),
-                'video', self.key, self.max_len)
+                'video', self.key, self.max_len, self.backend_args)
             for d in results['video_feat_dirs'] for t in self.file_templates
         ]
 
     def _load_file(self, file: FeatureFile, results: Dict) -> np.ndarray:
-        array = read_feature_array(file.path, self.key, 'video feature')
+        array = read_feature_array(file.path, self.key, 'video feature',
+                                   file.backend_args)
         if array.shape[0] < results.get('min_num_clips', 0):
             raise DataError(too_short_message(file.path, array.shape[0],
                                               results))
@@ -155,4 +163,5 @@ class LoadVideoFeatures(BaseTransform):
         return (f'{type(self).__name__}(file_template={self.file_templates}, '
                 f'key={self.key!r}, max_len={self.max_len}, '
                 f'normalize={self.normalize}, eps={self.eps}, '
-                f'length_tolerance={self.length_tolerance})')
+                f'length_tolerance={self.length_tolerance}, '
+                f'backend_args={self.backend_args})')

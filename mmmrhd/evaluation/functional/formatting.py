@@ -103,18 +103,34 @@ def assemble_results(mr_sections: Optional[Mapping[str, dict]],
     return results
 
 
-def brief_table(brief: Mapping[str, float], title: str = '') -> str:
+#: Decimals of the metric tables: the official rounding of the values, so
+#: that a table shows exactly what the results JSON holds. QVHighlights and
+#: Charades-STA: percentages with 2 decimals (``percent``, official
+#: ``float(f"{100 * x:.2f}")``); TVSum: fractions with 5 decimals (official
+#: ``round(mAP, 5)``).
+TABLE_DECIMALS = dict(percent=2, tvsum=5)
+
+
+def brief_table(brief: Mapping[str, float],
+                title: str = '',
+                decimals: int = TABLE_DECIMALS['percent']) -> str:
     """An :class:`terminaltables.AsciiTable` of the brief metrics.
+
+    Every value has ``decimals`` decimals (``12.50``, ``0.00``), right
+    aligned, so that columns of numbers line up.
 
     Args:
         brief (Mapping[str, float]): Metric name to value.
         title (str): Table title.
+        decimals (int): Decimals of every value. Defaults to 2 (the
+            official percentages).
 
     Returns:
         str: The rendered table.
     """
     rows = [['metric', 'value']]
-    rows += [[k, f'{v:g}'] for k, v in brief.items()]
+    rows += [[k, f'{v:.{decimals}f}'] for k, v in brief.items()]
     table = AsciiTable(rows, title=title or None)
     table.inner_footing_row_border = False
+    table.justify_columns[1] = 'right'
     return table.table

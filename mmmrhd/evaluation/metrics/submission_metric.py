@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from ..functional.formatting import brief_table
+from ..functional.formatting import TABLE_DECIMALS, brief_table
 from ..functional.submission import (SubmissionError, dump_jsonl, load_jsonl,
                                      to_submission_record)
 
@@ -46,6 +46,9 @@ class BaseSubmissionMetric(BaseMetric):
     default_prefix: Optional[str] = ''
     #: Title of the logged table.
     title = ''
+    #: Decimals of the values in the logged table (the official rounding;
+    #: :data:`~mmmrhd.evaluation.functional.formatting.TABLE_DECIMALS`).
+    table_decimals = TABLE_DECIMALS['percent']
 
     def __init__(self,
                  ann_file: Optional[str] = None,
@@ -121,6 +124,8 @@ class BaseSubmissionMetric(BaseMetric):
         gt_name = self.ann_file or 'the "ann" records'
         nested = self.evaluate_submission(submission, ground_truth, gt_name)
         self.last_results = nested
-        print_log('\n' + brief_table(nested['brief'], self.title),
-                  logger='current')
+        print_log(
+            '\n' + brief_table(nested['brief'], self.title,
+                               self.table_decimals),
+            logger='current')
         return dict(nested['brief'])

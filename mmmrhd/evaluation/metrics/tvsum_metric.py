@@ -4,6 +4,7 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
 from mmmrhd.registry import METRICS
+from ..functional.formatting import TABLE_DECIMALS
 from ..functional.tvsum import TVSUM_TOP_K, evaluate_tvsum
 from .submission_metric import BaseSubmissionMetric
 
@@ -32,6 +33,7 @@ class TVSumMetric(BaseSubmissionMetric):
         collect_dir (str, optional): Directory for CPU result collection.
     """
     title = 'TVSum'
+    table_decimals = TABLE_DECIMALS['tvsum']
 
     def __init__(self,
                  ann_file: Optional[str] = None,

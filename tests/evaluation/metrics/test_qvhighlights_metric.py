@@ -2,6 +2,7 @@
 """QVHighlightsMetric / CharadesSTAMetric through process + evaluate."""
 import json
 import os.path as osp
+import re
 
 import pytest
 from mmengine.evaluator import Evaluator
@@ -77,7 +78,12 @@ def test_official_sample_through_metric(val_files, tmp_path):
     for handler in logger.handlers:
         handler.flush()
     log = (tmp_path / 'log.txt').read_text()
-    assert 'MR-full-mAP' in log and '| 32.2 ' in log
+    # fixed 2 decimals (official percentages): 32.2 -> 32.20
+    assert re.search(r'\| MR-full-mAP +\| 32\.20 \|', log)
+    rows = re.findall(r'^\| (\S+) +\| +(\S+) \|$', log, re.M)[1:]
+    assert len(rows) == len(expected['brief'])
+    assert all(re.fullmatch(r'\d+\.\d\d', v) for _, v in rows)
+    assert {k: float(v) for k, v in rows} == expected['brief']
 
 
 def test_ann_file_mode_and_prefix(val_files):
