@@ -49,6 +49,36 @@ def small_projections() -> Dict[str, dict]:
             type='InputProjection', streams=[dict(name='clip', dim=6)]))
 
 
+def small_detector_cfg(detector: str,
+                       fusion_type: str = 'T2VEncoder',
+                       **kw: Any) -> Dict[str, Any]:
+    """A width-32 config of a DAB-decoder detector for fast tests: the
+    :func:`small_projections`, a one-layer ``fusion`` and
+    ``TransformerEncoder`` and a two-layer ``DABMomentDecoder`` with 4
+    queries (4 heads, FFN 64); ``kw`` updates the result.
+
+    Args:
+        detector (str): Registered detector type, e.g. ``'QDDETR'``.
+        fusion_type (str): Type of the one-layer fusion. Defaults to
+            ``'T2VEncoder'``.
+        **kw: Further / overriding top-level config entries.
+
+    Returns:
+        dict: The detector config.
+    """
+    layer = dict(num_heads=4, ffn_dim=64)
+    cfg = dict(
+        type=detector,
+        embed_dim=32,
+        **small_projections(),
+        fusion=dict(type=fusion_type, num_layers=1, **layer),
+        encoder=dict(type='TransformerEncoder', num_layers=1, **layer),
+        decoder=dict(
+            type='DABMomentDecoder', num_layers=2, num_queries=4, **layer))
+    cfg.update(kw)
+    return cfg
+
+
 def build_seeded(cfg: dict, seed: int = 0) -> nn.Module:
     """``MODELS.build(cfg)`` after ``torch.manual_seed(seed)``, in eval
     mode."""

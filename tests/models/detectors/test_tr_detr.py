@@ -8,24 +8,14 @@ from mmengine.optim import OptimWrapper
 from mmmrhd.models.feedback import top1_clip_bounds
 from mmmrhd.registry import MODELS
 from mmmrhd.testing import (build_seeded, qvhl_projections, random_batch,
-                            small_projections)
+                            small_detector_cfg)
 
 B, L, T = 3, 30, 7
 QVHL = qvhl_projections()
 
 
 def small_cfg(**kw):
-    layer = dict(num_heads=4, ffn_dim=64)
-    cfg = dict(
-        type='TRDETR',
-        embed_dim=32,
-        **small_projections(),
-        fusion=dict(type='T2VEncoder', num_layers=1, **layer),
-        encoder=dict(type='TransformerEncoder', num_layers=1, **layer),
-        decoder=dict(
-            type='DABMomentDecoder', num_layers=2, num_queries=4, **layer))
-    cfg.update(kw)
-    return cfg
+    return small_detector_cfg('TRDETR', **kw)
 
 
 def build(**kw):

@@ -6,24 +6,14 @@ from mmengine.optim import OptimWrapper
 from mmmrhd.models.detectors import videolights_saliency_loss
 from mmmrhd.registry import MODELS
 from mmmrhd.testing import (build_seeded, qvhl_projections, random_batch,
-                            small_projections)
+                            small_detector_cfg)
 
 B, L, T = 3, 20, 7
 
 
 def small_cfg(**kw):
-    layer = dict(num_heads=4, ffn_dim=64)
-    cfg = dict(
-        type='VideoLights',
-        embed_dim=32,
-        **small_projections(),
-        fusion=dict(type='BiCMFEncoder', num_layers=1, **layer),
-        encoder=dict(type='TransformerEncoder', num_layers=1, **layer),
-        decoder=dict(
-            type='DABMomentDecoder', num_layers=2, num_queries=4, **layer),
-        align_dim=16)
-    cfg.update(kw)
-    return cfg
+    kw.setdefault('align_dim', 16)
+    return small_detector_cfg('VideoLights', fusion_type='BiCMFEncoder', **kw)
 
 
 def build(**kw):
