@@ -1,7 +1,7 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Small configs, seeded builds and random batches for detector tests."""
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Mapping, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Union
 
 import torch
 from torch import Tensor, nn
@@ -137,6 +137,32 @@ def random_batch(video_lengths: Sequence[int],
                     text_feat=torch.randn(num_tokens, text_dim, generator=g)),
                 data_samples=sample))
     return mrhd_collate(items)
+
+
+def loss_step(model: nn.Module, samples: Sequence[dict]) -> tuple:
+    """Training-mode losses of ``model`` on dataset samples.
+
+    Args:
+        model (nn.Module): An MR/HD detector.
+        samples (Sequence[dict]): Dataset items (``inputs``,
+            ``data_samples``), collated and preprocessed here.
+
+    Returns:
+        tuple: ``(total, log_vars, batch)`` of ``parse_losses`` and the
+        preprocessed batch.
+    """
+    batch = model.data_preprocessor(mrhd_collate(list(samples)), True)
+    model.train()
+    total, log_vars = model.parse_losses(model(**batch, mode='loss'))
+    return total, log_vars, batch
+
+
+def predict_step(model: nn.Module, samples: Sequence[dict]) -> List[dict]:
+    """Eval-mode predictions of ``model`` on dataset samples (collated and
+    preprocessed here)."""
+    model.eval()
+    batch = model.data_preprocessor(mrhd_collate(list(samples)), False)
+    return model(**batch, mode='predict')
 
 
 def distinct_value_state_dict(
