@@ -32,7 +32,7 @@ def part_cfg(owner: str, cfg: dict, name: str, **defaults) -> dict:
 
 
 class EmbeddedInputs(NamedTuple):
-    """Projected inputs and their positions (:meth:`BaseMRHDDetector.
+    """Projected inputs and their positions (:meth:`DETRAssemblyMixin.
     _embed_inputs`).
 
     Attributes:
