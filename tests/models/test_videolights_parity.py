@@ -15,9 +15,9 @@ import torch
 
 from mmmrhd.testing import (fixture_data_samples, fixture_inputs, load_fixture,
                             rebuild_official_state_dict, state_dict_sha256)
-from mmmrhd.testing.compare import assert_fixture_losses
 from mmmrhd.testing.adapters.videolights import (
     build_videolights_from_fixture, import_videolights_converter)
+from mmmrhd.testing.compare import assert_fixture_losses
 from mmmrhd.testing.parity import check_fixture
 
 OUT_TOL = dict(atol=1e-5, rtol=1e-4)  # README §11: outputs / losses
