@@ -70,21 +70,6 @@ class _TWStopAfter(Hook):
             raise _Stop
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _one_thread():
-    """One compute thread: the model is tiny, so more threads only add
-    synchronisation overhead on a 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
-def demo_root(tmp_path_factory):
-    return str(tmp_path_factory.mktemp('demo_data') / 'demo')
-
-
 def _cfg(demo_root, work_dir, extra_hooks=(), tag=''):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(DEMO_CFG)

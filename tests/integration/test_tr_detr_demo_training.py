@@ -46,19 +46,6 @@ class _TRProbe(Hook):
         self.metrics.append((runner.epoch, dict(metrics)))
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
-def demo_root(tmp_path_factory):
-    return str(tmp_path_factory.mktemp('tr_demo_data') / 'demo')
-
-
 def _run(name, demo_root, work_dir):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(CONFIGS[name])
