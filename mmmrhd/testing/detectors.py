@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from mmmrhd.datasets.collate import mrhd_collate
-from mmmrhd.registry import MODELS
+from mmmrhd.registry import DATASETS, MODELS
 
 #: A per-sample field: a value (tensors are copied per sample), a callable
 #: ``f(num_clips)`` or None (field left out).
@@ -137,6 +137,24 @@ def random_batch(video_lengths: Sequence[int],
                     text_feat=torch.randn(num_tokens, text_dim, generator=g)),
                 data_samples=sample))
     return mrhd_collate(items)
+
+
+def build_config_model(cfg: Mapping[str, Any]) -> nn.Module:
+    """The model of a full config, built after ``torch.manual_seed(0)``,
+    once the config is checked (for tests): default scope ``mmmrhd`` and
+    every dataloader's dataset type registered.
+
+    Args:
+        cfg (Config | Mapping): A loaded full config.
+
+    Returns:
+        nn.Module: ``MODELS.build(cfg.model)`` (training mode).
+    """
+    assert cfg['default_scope'] == 'mmmrhd'
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert DATASETS.get(cfg[key]['dataset']['type']) is not None, key
+    torch.manual_seed(0)
+    return MODELS.build(cfg['model'])
 
 
 def loss_step(model: nn.Module, samples: Sequence[dict]) -> tuple:

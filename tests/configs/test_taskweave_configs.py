@@ -16,8 +16,9 @@ import torch
 from mmengine.config import Config
 
 from mmmrhd.datasets.collate import mrhd_collate
-from mmmrhd.registry import DATASETS, MODELS
-from mmmrhd.testing import build_seeded, loss_step, predict_step
+from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_config_model, build_seeded, loss_step,
+                            predict_step)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -95,13 +96,9 @@ def test_config_inventory():
 @pytest.mark.parametrize('rel', ALL_CONFIGS)
 def test_config_builds_model(rel):
     cfg = _load(rel)
-    assert cfg.default_scope == 'mmmrhd'
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    assert type(model).__name__ == 'TaskWeave'
     # every evaluator / hook / dataset type resolves in the registries
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert DATASETS.get(cfg[key].dataset.type) is not None, key
+    model = build_config_model(cfg)
+    assert type(model).__name__ == 'TaskWeave'
     hooks = [h.type for h in cfg.custom_hooks]
     assert 'RNGStateHook' in hooks and 'EpochEMAHook' in hooks
     ckpt = cfg.default_hooks.checkpoint

@@ -10,8 +10,9 @@ import torch
 from mmengine.config import Config
 
 from mmmrhd.datasets.collate import mrhd_collate
-from mmmrhd.registry import DATASETS, MODELS
-from mmmrhd.testing import build_seeded, loss_step, predict_step
+from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_config_model, build_seeded, loss_step,
+                            predict_step)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -42,12 +43,8 @@ def test_inventory():
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_builds(name):
     cfg = _load(name)
-    assert cfg.default_scope == 'mmmrhd'
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = build_config_model(cfg)
     assert type(model).__name__ == 'VideoLights'
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert DATASETS.get(cfg[key].dataset.type) is not None, key
     hooks = [h.type for h in cfg.custom_hooks]
     # the hard losses' epoch schedule comes from the hook
     assert 'AdaptiveLossScheduleHook' in hooks and 'RNGStateHook' in hooks
