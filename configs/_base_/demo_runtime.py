@@ -11,7 +11,7 @@
 #   checkpoint.
 # A model's demo config adds its model settings (width 64 / 4 heads / FFN
 # 128, all dropouts 0, windows clamped to each video's duration) and its
-# own hooks.
+# own hooks (default_runtime.py: RNGStateHook).
 _base_ = [
     './datasets/demo.py',
     './schedules/adamw_200e.py',
@@ -35,4 +35,3 @@ default_hooks = dict(
         max_keep_ckpts=1,
         save_best='MR-full-mAP',
         rule='greater'))
-custom_hooks = [dict(type='RNGStateHook')]
