@@ -52,3 +52,32 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='session')
+def fake_qvh(fixtures_dir: str) -> str:
+    """The fake QVHighlights directory of the fixtures (skip without it)."""
+    root = osp.join(fixtures_dir, 'fake_qvh')
+    if not osp.isdir(root):
+        pytest.skip(f'{root} not found')
+    return root
+
+
+@pytest.fixture(scope='session')
+def fake_qvh_dataset(fake_qvh: str):
+    """``build(ds_cfg)``: a QVHighlights-layout ``DATASETS`` config (e.g. a
+    config's ``train_dataloader.dataset``) built on the fake directory (its
+    annotation file and SlowFast + CLIP features)."""
+    from mmmrhd.registry import DATASETS
+
+    def build(ds_cfg: dict):
+        return DATASETS.build(
+            dict(
+                ds_cfg,
+                data_root=fake_qvh,
+                ann_file='highlight_fake_release.jsonl',
+                data_prefix=dict(
+                    video=['slowfast_features', 'clip_features'],
+                    text='clip_text_features')))
+
+    return build

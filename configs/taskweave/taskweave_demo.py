@@ -43,12 +43,9 @@
 #   up to 10x longer with one worker). Without workers the random label
 #   draws come from the torch RNG (WorkerRNG), which RNGStateHook
 #   checkpoints, so --resume continues exactly as an uninterrupted run.
-_base_ = [
-    '../_base_/models/taskweave.py',
-    '../_base_/datasets/demo.py',
-    '../_base_/schedules/adamw_200e.py',
-    '../_base_/default_runtime.py',
-]
+# Data, schedule and runtime settings shared by the demos (lr, epochs,
+# workers, hooks): configs/_base_/demo_runtime.py.
+_base_ = ['../_base_/models/taskweave.py', '../_base_/demo_runtime.py']
 
 embed_dim = 64
 num_heads = 4
@@ -72,23 +69,6 @@ model = dict(
             num_heads=num_heads, ffn_dim=ffn_dim, dropout=dropout)),
     decoder=dict(num_heads=num_heads, ffn_dim=ffn_dim, dropout=dropout),
     post_processor=dict(max_ts=None))
-
-train_dataloader = dict(num_workers=0, persistent_workers=False)
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = val_dataloader
-
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(max_epochs=60, val_interval=5)
-
-default_hooks = dict(
-    logger=dict(interval=19),  # one line per epoch (19 iterations of 32)
-    # as taskweave_qvh.py: best by MR-full-mAP; keep the last for --resume
-    checkpoint=dict(
-        type='CheckpointHook',
-        interval=5,
-        max_keep_ckpts=1,
-        save_best='MR-full-mAP',
-        rule='greater'))
 
 custom_hooks = [
     dict(type='RNGStateHook'),

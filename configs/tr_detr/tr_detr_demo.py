@@ -11,12 +11,9 @@
 # configs/taskweave/taskweave_demo.py (small clean data, short schedule,
 # CPU): width 64 / 4 heads / FFN 128, all dropouts 0, lr 1e-3, 60 epochs,
 # windows clamped to each video's duration, no dataloader workers.
-_base_ = [
-    '../_base_/models/tr_detr.py',
-    '../_base_/datasets/demo.py',
-    '../_base_/schedules/adamw_200e.py',
-    '../_base_/default_runtime.py',
-]
+# Data, schedule and runtime settings shared by the demos (lr, epochs,
+# workers, hooks): configs/_base_/demo_runtime.py.
+_base_ = ['../_base_/models/tr_detr.py', '../_base_/demo_runtime.py']
 
 embed_dim = 64
 num_heads = 4
@@ -49,23 +46,6 @@ train_pipeline = [
     dict(type='GeneratePositiveClipMask', mode='relevant'),
     dict(type='PackMRHDInputs'),
 ]
-train_dataloader = dict(
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = val_dataloader
-
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(max_epochs=60, val_interval=5)
-
-default_hooks = dict(
-    logger=dict(interval=19),  # one line per epoch (19 iterations of 32)
-    checkpoint=dict(
-        type='CheckpointHook',
-        interval=5,
-        max_keep_ckpts=1,
-        save_best='MR-full-mAP',
-        rule='greater'))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 custom_hooks = [dict(type='RNGStateHook')]  # no EMA in TR-DETR

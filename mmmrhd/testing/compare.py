@@ -10,7 +10,7 @@ Tolerances are those of the fixtures README §11:
   noise).
 """
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import torch
 
@@ -88,3 +88,30 @@ def missing(category: str, name: str, note: str) -> ParityRow:
     """A failed row for something that could not be compared."""
     return ParityRow(category, name, float('nan'), float('nan'),
                      float('inf'), False, note)
+
+
+def assert_fixture_losses(losses: Mapping[str, Any],
+                          last_indices: Sequence[Any],
+                          fx: Mapping[str, Any]) -> None:
+    """Assert (for tests) that every loss of ``fx['losses']`` and the
+    matching of each decoder layer equal the fixture's: ``class_error``
+    exactly, the losses within :data:`OUT_TOL`.
+
+    Args:
+        losses (Mapping[str, Tensor]): Our raw losses (loss mode).
+        last_indices (Sequence): ``moment_loss.last_indices``: per decoder
+            layer, per sample ``(query indices, target indices)``.
+        fx (Mapping): The model fixture (``losses``, ``matcher_indices``).
+    """
+    atol, rtol = OUT_TOL
+    for key, value in fx['losses'].items():
+        if key.startswith('class_error'):
+            assert float(losses[key]) == float(value), key
+        else:
+            torch.testing.assert_close(
+                losses[key].detach(), value, atol=atol, rtol=rtol, msg=key)
+    got = [[(p.tolist(), t.tolist()) for p, t in layer]
+           for layer in last_indices]
+    want = [[(p.tolist(), t.tolist()) for p, t in layer]
+            for layer in fx['matcher_indices']]
+    assert got == want

@@ -165,6 +165,48 @@ def official_input_projection(opt: Mapping[str, Any]) -> Dict[str, Any]:
         dropout=opt['input_dropout'])
 
 
+def official_layer(opt: Mapping[str, Any], **extra: Any) -> Dict[str, Any]:
+    """Attention layer settings (official ``nheads``, ``dim_feedforward``,
+    ``dropout``) plus ``extra``."""
+    return dict(
+        num_heads=opt['nheads'],
+        ffn_dim=opt['dim_feedforward'],
+        dropout=opt['dropout'],
+        **extra)
+
+
+def official_detector_base(detector: str,
+                           opt: Mapping[str, Any]) -> Dict[str, Any]:
+    """The first entries of an official-compat detector config: ``type``,
+    ``official_compat=True``, ``embed_dim`` (``hidden_dim``),
+    ``max_text_len`` (``max_q_l``) and both input projections with the
+    official stream layouts."""
+    proj = official_input_projection(opt)
+    return dict(
+        type=detector,
+        official_compat=True,
+        embed_dim=opt['hidden_dim'],
+        max_text_len=opt['max_q_l'],
+        video_proj=dict(proj, streams=official_video_streams(opt)),
+        text_proj=dict(proj, streams=official_text_streams(opt)))
+
+
+def official_encoder_decoder(
+        opt: Mapping[str, Any],
+        layer: Mapping[str, Any],
+        decoder: str = 'DABMomentDecoder') -> Dict[str, Dict[str, Any]]:
+    """``encoder`` (``TransformerEncoder``, ``enc_layers``) and ``decoder``
+    (``dec_layers``, ``num_queries``) configs with the ``layer`` settings."""
+    return dict(
+        encoder=dict(
+            type='TransformerEncoder', num_layers=opt['enc_layers'], **layer),
+        decoder=dict(
+            type=decoder,
+            num_layers=opt['dec_layers'],
+            num_queries=opt['num_queries'],
+            **layer))
+
+
 def official_moment_loss(opt: Mapping[str, Any],
                          label_loss: Optional[Mapping[str, Any]] = None
                          ) -> Dict[str, Any]:

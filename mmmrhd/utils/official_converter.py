@@ -3,14 +3,21 @@
 
 Every converter in ``tools/model_converters/<model>_official_to_mmmrhd.py``
 is an :class:`OfficialConverter`: an ordered list of ``(official regex,
-mmmrhd replacement)`` key rules (first match wins; no tensor is changed),
+mmmrhd replacement)`` key rules (first match wins; no tensor is changed
+but kernel-1 ``Conv1d`` weights, see ``pointwise_conv_suffix``),
 plus the input-stream layout buffers of the two ``InputProjection`` parts,
 the choice of the weights inside an official checkpoint (``model`` or
 ``state_dict_ema``) and a weights-only command line.
 
 The rules shared by all Moment-DETR descendants are in
 :data:`INPUT_PROJ_RULES` (``LinearLayer`` input projections) and
-:data:`UNUSED_TEXT_POS_RULES` (the built-but-unused ``txt_position_embed``).
+:data:`UNUSED_TEXT_POS_RULES` (the built-but-unused ``txt_position_embed``);
+:data:`ENCODER_DECODER_RULES`, :data:`T2V_ENCODER_RULES`,
+:data:`DAB_HEAD_RULES`, :data:`GLOBAL_TOKEN_RULES` and
+:data:`QUERY_SALIENCY_RULES` cover the parts that several of them share.
+Each converter script exposes ``convert_key``,
+``convert_<model>_official`` (:meth:`OfficialConverter.convert`) and
+``main`` of its ``CONVERTER``.
 """
 import argparse
 import os.path as osp
@@ -44,6 +51,21 @@ DAB_HEAD_RULES: List[Tuple[str, str]] = [
     (r'^query_embed\.weight$', 'decoder.query_embed.weight'),
     (r'^class_embed\.', 'moment_head.class_embed.'),
     (r'^span_embed\.', 'moment_head.span_embed.'),
+]
+#: The official self-attention encoder and DETR decoder of ``transformer``.
+ENCODER_DECODER_RULES: List[Tuple[str, str]] = [
+    (r'^transformer\.encoder\.', 'encoder.'),
+    (r'^transformer\.decoder\.', 'decoder.'),
+]
+#: The official learned global (saliency) token -> ``GlobalToken``.
+GLOBAL_TOKEN_RULES: List[Tuple[str, str]] = [
+    (r'^global_rep_token$', 'global_token.token'),
+    (r'^global_rep_pos$', 'global_token.pos'),
+]
+#: QD-DETR's query-dependent saliency projections -> ``QuerySaliencyHead``.
+QUERY_SALIENCY_RULES: List[Tuple[str, str]] = [
+    (r'^saliency_proj1\.', 'saliency_head.proj1.'),
+    (r'^saliency_proj2\.', 'saliency_head.proj2.'),
 ]
 #: The official ``TrainablePositionalEncoding`` built for the text but never
 #: used (``use_txt_pos=False``); kept for strict loading / parameter counts.
@@ -96,12 +118,27 @@ class OfficialConverter:
             match wins.
         script (str): Repository path of the converter script (recorded in
             the output checkpoint's meta).
+        unused_prefixes (Sequence[str]): Official modules that are built but
+            never used, dropped with ``drop_unused``. Defaults to the text
+            positional embedding.
+        pointwise_conv_suffix (str, optional): Official keys ending with it
+            are kernel-1 ``Conv1d`` weights ``(out, in, 1)``, stored as
+            ``Linear`` weights ``(out, in)`` (the same map; the kernel axis
+            is dropped). None = no such weights.
     """
 
-    def __init__(self, owner: str, rules: Rules, script: str) -> None:
+    def __init__(self,
+                 owner: str,
+                 rules: Rules,
+                 script: str,
+                 unused_prefixes: Sequence[str] = (
+                     UNUSED_TEXT_POS_PREFIX, ),
+                 pointwise_conv_suffix: Optional[str] = None) -> None:
         self.owner = owner
         self.rules = list(rules)
         self.script = script
+        self.unused_prefixes = tuple(unused_prefixes)
+        self.pointwise_conv_suffix = pointwise_conv_suffix
         self._compiled = [(re.compile(p), r) for p, r in self.rules]
 
     def convert_key(self, key: str) -> str:
@@ -136,8 +173,9 @@ class OfficialConverter:
             video_streams (Sequence[dict]): Layout of the video features,
                 ``dict(name, dim)`` per stream. Defaults to QVHighlights.
             text_streams (Sequence[dict]): Layout of the text features.
-            drop_unused (bool): Drop the never-used official text positional
-                embedding (``txt_position_embed.*``).
+            drop_unused (bool): Drop the never-used official modules
+                (``unused_prefixes``; the text positional embedding
+                ``txt_position_embed.*`` by default).
 
         Returns:
             OrderedDict[str, Tensor]: mmmrhd state_dict (official order,
@@ -147,8 +185,16 @@ class OfficialConverter:
         for key, value in state_dict.items():
             if key.startswith('module.'):
                 key = key[len('module.'):]
-            if drop_unused and key.startswith(UNUSED_TEXT_POS_PREFIX):
+            if drop_unused and key.startswith(self.unused_prefixes):
                 continue
+            if self.pointwise_conv_suffix is not None and key.endswith(
+                    self.pointwise_conv_suffix):
+                if value.dim() != 3 or value.shape[-1] != 1:
+                    raise ValueError(
+                        f'{self.owner} converter: {key} must be a kernel-1 '
+                        'Conv1d weight (out, in, 1), got '
+                        f'{tuple(value.shape)}')
+                value = value[..., 0]
             new_key = self.convert_key(key)
             if new_key in out:
                 raise KeyError(f'{self.owner} converter: two official keys '

@@ -16,11 +16,9 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from mmmrhd.datasets.collate import mrhd_collate
 from mmmrhd.registry import DATASETS, MODELS
-from mmmrhd.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -38,11 +36,7 @@ OFFICIAL_PARAMS = {
 }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _scope():
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmmrhd'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmmrhd_scope')
 
 
 def _widths(model):

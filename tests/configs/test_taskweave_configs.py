@@ -14,11 +14,11 @@ import re
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from mmmrhd.datasets.collate import mrhd_collate
-from mmmrhd.registry import DATASETS, MODELS
-from mmmrhd.utils import register_all_modules
+from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_config_model, build_seeded, loss_step,
+                            predict_step)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -54,11 +54,7 @@ PAPER_PARAMS = 7_775_784  # ours without the unused official text PE
 OFFICIAL_PARAMS = 7_784_488  # models.md §3.8, fixtures README §2
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _scope():
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmmrhd'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmmrhd_scope')
 
 
 def _load(rel: str) -> Config:
@@ -100,13 +96,9 @@ def test_config_inventory():
 @pytest.mark.parametrize('rel', ALL_CONFIGS)
 def test_config_builds_model(rel):
     cfg = _load(rel)
-    assert cfg.default_scope == 'mmmrhd'
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    assert type(model).__name__ == 'TaskWeave'
     # every evaluator / hook / dataset type resolves in the registries
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert DATASETS.get(cfg[key].dataset.type) is not None, key
+    model = build_config_model(cfg)
+    assert type(model).__name__ == 'TaskWeave'
     hooks = [h.type for h in cfg.custom_hooks]
     assert 'RNGStateHook' in hooks and 'EpochEMAHook' in hooks
     ckpt = cfg.default_hooks.checkpoint
@@ -287,53 +279,26 @@ def test_table4_baseline_has_no_task_decoupling():
 # ------------------------------------------------ data + one step per config
 
 
-@pytest.fixture(scope='module')
-def fake_qvh(fixtures_dir):
-    root = osp.join(fixtures_dir, 'fake_qvh')
-    if not osp.isdir(root):
-        pytest.skip(f'{root} not found')
-    return root
-
-
-def _fake_dataset_cfg(ds_cfg, root):
-    ds = dict(ds_cfg)
-    ds.update(
-        data_root=root,
-        ann_file='highlight_fake_release.jsonl',
-        data_prefix=dict(
-            video=['slowfast_features', 'clip_features'],
-            text='clip_text_features'))
-    return ds
-
-
 @pytest.mark.parametrize('rel', QVH_FAMILY)
-def test_qvh_family_dataset_and_step(rel, fake_qvh):
+def test_qvh_family_dataset_and_step(rel, fake_qvh_dataset):
     """Dataset objects of the config on fake data; for STEP_CONFIGS one loss
     + predict step of the full-size model with feedback on."""
     cfg = _load(rel)
-    train = DATASETS.build(
-        _fake_dataset_cfg(cfg.train_dataloader.dataset, fake_qvh))
-    val = DATASETS.build(_fake_dataset_cfg(cfg.val_dataloader.dataset,
-                                           fake_qvh))
+    train = fake_qvh_dataset(cfg.train_dataloader.dataset)
+    val = fake_qvh_dataset(cfg.val_dataloader.dataset)
     assert len(train) == len(val) > 2
     sample = train[0]
     assert sample['inputs']['video_feat'].shape[-1] == 2818
     assert sample['data_samples']['gt_spans'].shape[-1] == 2
     if rel not in STEP_CONFIGS:
         return
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = build_seeded(cfg.model)
     model.feedback_active = True
-    batch = model.data_preprocessor(mrhd_collate([train[0], train[1]]), True)
+    total, log_vars, batch = loss_step(model, [train[0], train[1]])
     assert batch['inputs']['video_feat'].shape[-1] == 2818
-    model.train()
-    losses = model(**batch, mode='loss')
-    total, log_vars = model.parse_losses(losses)
     assert torch.isfinite(total).all()
     assert 'loss_saliency' in log_vars and 'loss_span_0' in log_vars
-    model.eval()
-    batch = model.data_preprocessor(mrhd_collate([val[0], val[1]]), False)
-    preds = model(**batch, mode='predict')
+    preds = predict_step(model, [val[0], val[1]])
     assert [p['qid'] for p in preds] == [val[0]['data_samples']['qid'],
                                          val[1]['data_samples']['qid']]
     for p in preds:

@@ -8,11 +8,11 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from mmmrhd.datasets.collate import mrhd_collate
 from mmmrhd.registry import DATASETS, MODELS
-from mmmrhd.utils import register_all_modules
+from mmmrhd.testing import (build_config_model, build_seeded, loss_step,
+                            predict_step)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -25,11 +25,7 @@ QVH_FAMILY = [c for c in CONFIGS if c.endswith('_qvh.py') or
 RELEASED_PARAMS = 8_308_773  # models.md §4.6, fixtures README §2
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _scope():
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmmrhd'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmmrhd_scope')
 
 
 def _load(rel):
@@ -49,14 +45,10 @@ def test_inventory():
 @pytest.mark.parametrize('rel', CONFIGS)
 def test_config_builds(rel):
     cfg = _load(rel)
-    assert cfg.default_scope == 'mmmrhd'
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = build_config_model(cfg)
     assert [type(t).__name__ for t in model.extra_losses] == [
         'VideoTextContrastiveLoss', 'ClipTextAlignmentLoss'
     ]
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert DATASETS.get(cfg[key].dataset.type) is not None, key
     # the CTC target is produced in training, right before packing
     train = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert train[-2:] == ['GeneratePositiveClipMask', 'PackMRHDInputs']
@@ -162,45 +154,20 @@ def test_mixed_config_is_taskweave_plus_alignment():
     assert demo.model.embed_dim == 64
 
 
-@pytest.fixture(scope='module')
-def fake_qvh(fixtures_dir):
-    root = osp.join(fixtures_dir, 'fake_qvh')
-    if not osp.isdir(root):
-        pytest.skip(f'{root} not found')
-    return root
-
-
-def _fake(ds_cfg, root):
-    return DATASETS.build(
-        dict(
-            ds_cfg,
-            data_root=root,
-            ann_file='highlight_fake_release.jsonl',
-            data_prefix=dict(
-                video=['slowfast_features', 'clip_features'],
-                text='clip_text_features')))
-
-
 @pytest.mark.parametrize('rel', QVH_FAMILY)
-def test_qvh_family_dataset_and_step(rel, fake_qvh):
+def test_qvh_family_dataset_and_step(rel, fake_qvh_dataset):
     cfg = _load(rel)
-    train = _fake(cfg.train_dataloader.dataset, fake_qvh)
-    val = _fake(cfg.val_dataloader.dataset, fake_qvh)
+    train = fake_qvh_dataset(cfg.train_dataloader.dataset)
+    val = fake_qvh_dataset(cfg.val_dataloader.dataset)
     sample = train[0]
     assert sample['inputs']['video_feat'].shape[-1] == 2818
     assert sample['data_samples']['pos_mask'].sum() > 0
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    batch = model.data_preprocessor(mrhd_collate([train[0], train[1]]), True)
-    model.train()
-    losses = model(**batch, mode='loss')
-    total, log_vars = model.parse_losses(losses)
+    model = build_seeded(cfg.model)
+    total, log_vars, _ = loss_step(model, [train[0], train[1]])
     assert torch.isfinite(total).all()
     for key in ('loss_saliency', 'loss_span_0', 'loss_vtc', 'loss_ctc'):
         assert key in log_vars
-    model.eval()
-    batch = model.data_preprocessor(mrhd_collate([val[0], val[1]]), False)
-    preds = model(**batch, mode='predict')
+    preds = predict_step(model, [val[0], val[1]])
     assert [len(p['pred_relevant_windows']) for p in preds] == [10, 10]
 
 

@@ -8,11 +8,11 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from mmmrhd.datasets.collate import mrhd_collate
-from mmmrhd.registry import DATASETS, MODELS
-from mmmrhd.utils import register_all_modules
+from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_config_model, build_seeded, loss_step,
+                            predict_step)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -21,11 +21,7 @@ CONFIGS = sorted(osp.basename(p) for p in glob.glob(osp.join(VL, '*.py')))
 PAPER_PARAMS = 10_399_975 - 8_704 - 16_448  # without the 2 unused modules
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _scope():
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmmrhd'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmmrhd_scope')
 
 
 def _load(name: str) -> Config:
@@ -47,12 +43,8 @@ def test_inventory():
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_builds(name):
     cfg = _load(name)
-    assert cfg.default_scope == 'mmmrhd'
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = build_config_model(cfg)
     assert type(model).__name__ == 'VideoLights'
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert DATASETS.get(cfg[key].dataset.type) is not None, key
     hooks = [h.type for h in cfg.custom_hooks]
     # the hard losses' epoch schedule comes from the hook
     assert 'AdaptiveLossScheduleHook' in hooks and 'RNGStateHook' in hooks
@@ -88,43 +80,19 @@ def test_official_script_values():
     assert tv.train_dataloader.batch_size == 4
 
 
-@pytest.fixture(scope='module')
-def fake_qvh(fixtures_dir):
-    root = osp.join(fixtures_dir, 'fake_qvh')
-    if not osp.isdir(root):
-        pytest.skip(f'{root} not found')
-    return root
-
-
-def _fake(ds_cfg, root):
-    ds = dict(ds_cfg)
-    ds.update(
-        data_root=root,
-        ann_file='highlight_fake_release.jsonl',
-        data_prefix=dict(
-            video=['slowfast_features', 'clip_features'],
-            text='clip_text_features'))
-    return ds
-
-
 @pytest.mark.parametrize('name',
                          ['videolights_qvh.py', 'videolights_qvh_official.py'])
-def test_qvh_dataset_and_step(name, fake_qvh):
+def test_qvh_dataset_and_step(name, fake_qvh_dataset):
     cfg = _load(name)
-    train = DATASETS.build(_fake(cfg.train_dataloader.dataset, fake_qvh))
-    val = DATASETS.build(_fake(cfg.val_dataloader.dataset, fake_qvh))
+    train = fake_qvh_dataset(cfg.train_dataloader.dataset)
+    val = fake_qvh_dataset(cfg.val_dataloader.dataset)
     assert train[0]['inputs']['video_feat'].shape[-1] == 2818
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    batch = model.data_preprocessor(mrhd_collate([train[0], train[1]]), True)
-    model.train()
-    total, log_vars = model.parse_losses(model(**batch, mode='loss'))
+    model = build_seeded(cfg.model)
+    total, log_vars, _ = loss_step(model, [train[0], train[1]])
     assert torch.isfinite(total).all()
     assert {'loss_saliency', 'loss_contrastive_align_1',
             'saliency_hard_pos'} <= set(log_vars)
-    model.eval()
-    batch = model.data_preprocessor(mrhd_collate([val[0], val[1]]), False)
-    preds = model(**batch, mode='predict')
+    preds = predict_step(model, [val[0], val[1]])
     assert all(len(p['pred_relevant_windows']) == 10 for p in preds)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmmrhd.datasets import QVHighlightsDataset, collate_targets, mrhd_collate
+from mmmrhd.datasets import collate_targets, mrhd_collate
 
 # The official settings (fixture meta.dataset_kwargs).
 PIPELINE = [
@@ -32,14 +32,8 @@ def official(fixtures_dir):
 
 
 @pytest.fixture(scope='module')
-def ours(fixtures_dir):
-    ds = QVHighlightsDataset(
-        ann_file='highlight_fake_release.jsonl',
-        data_root=osp.join(fixtures_dir, 'fake_qvh'),
-        data_prefix=dict(
-            video=['slowfast_features', 'clip_features'],
-            text='clip_text_features'),
-        pipeline=PIPELINE)
+def ours(fake_qvh_dataset):
+    ds = fake_qvh_dataset(dict(type='QVHighlightsDataset', pipeline=PIPELINE))
     return [ds[i] for i in range(len(ds))]
 
 

@@ -11,22 +11,19 @@ import os.path as osp
 import pytest
 import torch
 
-from mmmrhd.datasets import QVHighlightsDataset, collate_targets
+from mmmrhd.datasets import collate_targets
 
 
-def _items(fixtures_dir, compat):
-    ds = QVHighlightsDataset(
-        ann_file='highlight_fake_release.jsonl',
-        data_root=osp.join(fixtures_dir, 'fake_qvh'),
-        data_prefix=dict(
-            video=['slowfast_features', 'clip_features'],
-            text='clip_text_features'),
-        pipeline=[
-            dict(type='LoadVideoFeatures', max_len=75),
-            dict(type='LoadTextFeatures', max_len=32),
-            dict(type='GeneratePositiveClipMask', official_compat=compat),
-            dict(type='PackMRHDInputs'),
-        ])
+def _items(fake_qvh_dataset, compat):
+    ds = fake_qvh_dataset(
+        dict(
+            type='QVHighlightsDataset',
+            pipeline=[
+                dict(type='LoadVideoFeatures', max_len=75),
+                dict(type='LoadTextFeatures', max_len=32),
+                dict(type='GeneratePositiveClipMask', official_compat=compat),
+                dict(type='PackMRHDInputs'),
+            ]))
     return [ds[i] for i in range(len(ds))]
 
 
@@ -37,8 +34,8 @@ def official(fixtures_dir):
         weights_only=True)
 
 
-def test_official_compat_reproduces_pos_mask(fixtures_dir, official):
-    ours = _items(fixtures_dir, compat=True)
+def test_official_compat_reproduces_pos_mask(fake_qvh_dataset, official):
+    ours = _items(fake_qvh_dataset, compat=True)
     for item, ref in zip(ours, official['items']):
         assert item['data_samples']['qid'] == ref['qid']
         torch.testing.assert_close(item['data_samples']['pos_mask'],
@@ -51,8 +48,8 @@ def test_official_compat_reproduces_pos_mask(fixtures_dir, official):
                                atol=0, rtol=0)
 
 
-def test_default_drops_the_overflow_id(fixtures_dir, official):
-    ours = _items(fixtures_dir, compat=False)
+def test_default_drops_the_overflow_id(fake_qvh_dataset, official):
+    ours = _items(fake_qvh_dataset, compat=False)
     for item, ref in zip(ours, official['items']):
         mask = item['data_samples']['pos_mask']
         assert len(mask) == item['data_samples']['num_clips']

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmmrhd.datasets import QVHighlightsDataset, collate_targets
+from mmmrhd.datasets import collate_targets
 from mmmrhd.datasets.transforms import GenerateSaliencyPosIndex
 
 
@@ -20,21 +20,18 @@ def official(fixtures_dir):
         weights_only=True)
 
 
-def test_pos_index_matches_official(fixtures_dir, official):
-    ds = QVHighlightsDataset(
-        ann_file='highlight_fake_release.jsonl',
-        data_root=osp.join(fixtures_dir, 'fake_qvh'),
-        data_prefix=dict(
-            video=['slowfast_features', 'clip_features'],
-            text='clip_text_features'),
-        pipeline=[
-            dict(type='LoadVideoFeatures', max_len=75),
-            dict(type='AppendTEF'),
-            dict(type='LoadTextFeatures', max_len=32),
-            dict(type='GenerateSaliencyLabels'),
-            dict(type='GenerateSaliencyPosIndex'),
-            dict(type='PackMRHDInputs'),
-        ])
+def test_pos_index_matches_official(fake_qvh_dataset, official):
+    ds = fake_qvh_dataset(
+        dict(
+            type='QVHighlightsDataset',
+            pipeline=[
+                dict(type='LoadVideoFeatures', max_len=75),
+                dict(type='AppendTEF'),
+                dict(type='LoadTextFeatures', max_len=32),
+                dict(type='GenerateSaliencyLabels'),
+                dict(type='GenerateSaliencyPosIndex'),
+                dict(type='PackMRHDInputs'),
+            ]))
     items = [ds[i]['data_samples'] for i in range(len(ds))]
     assert [i['qid'] for i in items] == [r['qid'] for r in official['items']]
     for item, ref in zip(items, official['items']):

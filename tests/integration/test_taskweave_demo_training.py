@@ -70,14 +70,6 @@ class _TWStopAfter(Hook):
             raise _Stop
 
 
-pytestmark = pytest.mark.usefixtures('one_torch_thread')
-
-
-@pytest.fixture(scope='module')
-def demo_root(tmp_path_factory):
-    return str(tmp_path_factory.mktemp('demo_data') / 'demo')
-
-
 def _cfg(demo_root, work_dir, extra_hooks=(), tag=''):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(DEMO_CFG)

@@ -46,14 +46,6 @@ class _TRProbe(Hook):
         self.metrics.append((runner.epoch, dict(metrics)))
 
 
-pytestmark = pytest.mark.usefixtures('one_torch_thread')
-
-
-@pytest.fixture(scope='module')
-def demo_root(tmp_path_factory):
-    return str(tmp_path_factory.mktemp('tr_demo_data') / 'demo')
-
-
 def _run(name, demo_root, work_dir):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(CONFIGS[name])

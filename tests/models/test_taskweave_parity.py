@@ -17,6 +17,7 @@ from mmmrhd.testing import (build_taskweave_from_fixture, fixture_data_samples,
                             fixture_inputs, import_taskweave_converter,
                             load_fixture, rebuild_official_state_dict,
                             state_dict_sha256, taskweave_feedback_active)
+from mmmrhd.testing.compare import assert_fixture_losses
 
 FIXTURES = ('hd2mr_epoch50', 'hd2mr_epoch150', 'hd2mr_infer', 'mr2hd_epoch150')
 OUT_TOL = dict(atol=1e-5, rtol=1e-4)  # README §11: outputs / losses
@@ -114,17 +115,7 @@ def test_full_chain_losses_total_and_gradients(case, converter):
     fx, _, model = case
     model.zero_grad(set_to_none=True)
     losses = model(fixture_inputs(fx), fixture_data_samples(fx), mode='loss')
-    for key, value in fx['losses'].items():
-        if key.startswith('class_error'):
-            assert float(losses[key]) == float(value), key
-        else:
-            torch.testing.assert_close(
-                losses[key].detach(), value, **OUT_TOL, msg=key)
-    got = [[(p.tolist(), t.tolist()) for p, t in layer]
-           for layer in model.moment_loss.last_indices]
-    want = [[(p.tolist(), t.tolist()) for p, t in layer]
-            for layer in fx['matcher_indices']]
-    assert got == want
+    assert_fixture_losses(losses, model.moment_loss.last_indices, fx)
     total, log_vars = model.parse_losses(losses)
     assert total.shape == fx['total_loss'].shape == (1, )
     torch.testing.assert_close(total.detach(), fx['total_loss'], **OUT_TOL)

@@ -17,6 +17,7 @@ from mmmrhd.testing import (fixture_data_samples, fixture_inputs, load_fixture,
                             rebuild_official_state_dict, state_dict_sha256)
 from mmmrhd.testing.adapters.videolights import (
     build_videolights_from_fixture, import_videolights_converter)
+from mmmrhd.testing.compare import assert_fixture_losses
 from mmmrhd.testing.parity import check_fixture
 
 OUT_TOL = dict(atol=1e-5, rtol=1e-4)  # README §11: outputs / losses
@@ -87,17 +88,7 @@ def test_full_chain_total_and_gradients(case, converter):
     fx, _, model = case
     model.zero_grad(set_to_none=True)
     losses = model(fixture_inputs(fx), fixture_data_samples(fx), mode='loss')
-    for key, value in fx['losses'].items():
-        if key.startswith('class_error'):
-            assert float(losses[key]) == float(value), key
-        else:
-            torch.testing.assert_close(
-                losses[key].detach(), value, **OUT_TOL, msg=key)
-    got = [[(p.tolist(), t.tolist()) for p, t in layer]
-           for layer in model.moment_loss.last_indices]
-    want = [[(p.tolist(), t.tolist()) for p, t in layer]
-            for layer in fx['matcher_indices']]
-    assert got == want
+    assert_fixture_losses(losses, model.moment_loss.last_indices, fx)
     total, _ = model.parse_losses(losses)
     torch.testing.assert_close(total.detach(), fx['total_loss'], **OUT_TOL)
     total.backward()

@@ -1,4 +1,6 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
+"""TaskWeave converter specifics (EMA weights, CLI options, errors); the
+checks of every converter are in ``test_official_converters.py``."""
 import argparse
 import os.path as osp
 from collections import OrderedDict
@@ -7,58 +9,28 @@ import pytest
 import torch
 
 from mmmrhd.registry import MODELS
-from mmmrhd.testing import import_taskweave_converter, load_fixture
+from mmmrhd.testing import (distinct_value_state_dict,
+                            import_taskweave_converter, load_fixture,
+                            qvhl_projections)
 from mmmrhd.utils import register_all_modules
 
 conv = import_taskweave_converter()
-
-QVHL = dict(
-    video_proj=dict(
-        type='InputProjection',
-        streams=[
-            dict(name='slowfast', dim=2304),
-            dict(name='clip', dim=512),
-            dict(name='tef', dim=2)
-        ]),
-    text_proj=dict(
-        type='InputProjection', streams=[dict(name='clip_text', dim=512)]))
 
 
 @pytest.fixture(scope='module')
 def official_sd(fixtures_dir):
     """Official keys and shapes of the fixture table, distinct values."""
     fx = load_fixture(osp.join(fixtures_dir, 'taskweave_hd2mr_epoch150.pth'))
-    return OrderedDict((k, torch.full(e['shape'], float(i)))
-                       for i, (k, e) in enumerate(fx['portable_init'].items()))
+    return distinct_value_state_dict(fx['portable_init'])
 
 
 def _model(official_compat=True):
     register_all_modules()
     return MODELS.build(
-        dict(type='TaskWeave', official_compat=official_compat, **QVHL))
-
-
-def test_every_official_key_maps_and_loads_strictly(official_sd):
-    converted = conv.convert_taskweave_official(official_sd)
-    model = _model()
-    assert set(converted) == set(model.state_dict())
-    model.load_state_dict(converted, strict=True)
-    sd = model.state_dict()
-    for i, key in enumerate(official_sd):
-        assert torch.all(sd[conv.convert_key(key)] == float(i)), key
-    assert sd['video_proj.stream_dims'].tolist() == [2304, 512, 2]
-    assert conv.convert_key(
-        'transformer.t2v_encoder.layers.1.self_attn.in_proj_weight'
-    ) == 'fusion.layers.1.cross_attn.in_proj_weight'
-    assert conv.convert_key('hd_log_var') == 'joint_loss.hd_log_var'
-    assert conv.convert_key('transformer.mr_conv.conv.weight') == \
-        'neck.mr_expert.conv.weight'
-
-
-def test_drop_unused_loads_into_default_model(official_sd):
-    converted = conv.convert_taskweave_official(official_sd, drop_unused=True)
-    assert not any(k.startswith('unused_text_pos_embed') for k in converted)
-    _model(official_compat=False).load_state_dict(converted, strict=True)
+        dict(
+            type='TaskWeave',
+            official_compat=official_compat,
+            **qvhl_projections()))
 
 
 def test_prefix_unknown_key_and_width_errors(official_sd):

@@ -1,26 +1,17 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
+"""TR-DETR converter specifics; the checks of every converter are in
+``test_official_converters.py``."""
 import os.path as osp
 from collections import OrderedDict
 
 import pytest
 import torch
 
-from mmmrhd.registry import MODELS
-from mmmrhd.testing import (PARITY_ADAPTERS, fixture_inputs, import_converter,
-                            load_fixture, rebuild_official_state_dict)
-from mmmrhd.utils import register_all_modules
+from mmmrhd.testing import (PARITY_ADAPTERS, distinct_value_state_dict,
+                            fixture_inputs, import_converter, load_fixture,
+                            rebuild_official_state_dict)
 
 conv = import_converter('tr_detr_official_to_mmmrhd.py')
-QVHL = dict(
-    video_proj=dict(
-        type='InputProjection',
-        streams=[
-            dict(name='slowfast', dim=2304),
-            dict(name='clip', dim=512),
-            dict(name='tef', dim=2)
-        ]),
-    text_proj=dict(
-        type='InputProjection', streams=[dict(name='clip_text', dim=512)]))
 
 
 @pytest.fixture(scope='module')
@@ -31,36 +22,14 @@ def fx(fixtures_dir):
 @pytest.fixture(scope='module')
 def official_sd(fx):
     """Official keys and shapes of the fixture table, distinct values."""
-    return OrderedDict((k, torch.full(e['shape'], float(i)))
-                       for i, (k, e) in enumerate(fx['portable_init'].items()))
+    return distinct_value_state_dict(fx['portable_init'])
 
 
-def _model(official_compat=True):
-    register_all_modules()
-    return MODELS.build(
-        dict(type='TRDETR', official_compat=official_compat, **QVHL))
-
-
-def test_every_official_key_maps_and_loads_strictly(official_sd):
-    converted = conv.convert_tr_detr_official(official_sd)
-    model = _model()
-    assert set(converted) == set(model.state_dict())
-    model.load_state_dict(converted, strict=True)
-    sd = model.state_dict()
-    for i, key in enumerate(official_sd):
-        assert torch.all(sd[conv.convert_key(key)] == float(i)), key
+def test_pointwise_conv_weights_become_linear(official_sd):
+    sd = conv.convert_tr_detr_official(official_sd)
     # the kernel-1 Conv1d weights become Linear weights
     assert sd['refiner.cq_attention.fc.weight'].shape == (256, 1024)
     assert sd['refiner.cq_concat.fc.weight'].shape == (256, 512)
-    assert conv.convert_key('gru_extractor.gru.weight_hh_l0') == \
-        'mr2hd.gru.weight_hh_l0'
-    assert conv.convert_key('fuser.cq_attention.w4mlu') == \
-        'refiner.cq_attention.w4mlu'
-    assert conv.convert_key('saliency_proj1.bias') == \
-        'saliency_head.proj1.bias'
-    with pytest.raises(KeyError, match="TR-DETR converter: unknown official "
-                       "key 'saliency_proj2.weight'"):
-        conv.convert_key('saliency_proj2.weight')
 
 
 def test_bad_conv_shape(official_sd):
@@ -69,18 +38,6 @@ def test_bad_conv_shape(official_sd):
     bad[key] = bad[key][..., 0]
     with pytest.raises(ValueError, match='must be a kernel-1 Conv1d weight'):
         conv.convert_tr_detr_official(bad)
-
-
-def test_drop_unused_and_cli(official_sd, tmp_path):
-    converted = conv.convert_tr_detr_official(official_sd, drop_unused=True)
-    _model(official_compat=False).load_state_dict(converted, strict=True)
-    src, dst = tmp_path / 'model_best.ckpt', tmp_path / 'tr.pth'
-    torch.save(dict(model=official_sd, epoch=154), src)
-    conv.main([str(src), str(dst)])
-    ckpt = torch.load(dst, weights_only=True)
-    assert ckpt['meta']['epoch'] == 154
-    assert ckpt['meta']['converter'].endswith('tr_detr_official_to_mmmrhd.py')
-    _model().load_state_dict(ckpt['state_dict'], strict=True)
 
 
 def test_release_quirks_are_needed_for_parity(fx):

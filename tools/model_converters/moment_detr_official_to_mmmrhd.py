@@ -28,22 +28,16 @@ Usage::
         model_best.ckpt moment_detr_mmmrhd.pth
 """
 import sys
-from typing import Any, Dict, Mapping, Optional, Sequence
-
-import torch
 
 from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
+                                             ENCODER_DECODER_RULES,
                                              INPUT_PROJ_RULES,
-                                             QVHL_TEXT_STREAMS,
-                                             QVHL_VIDEO_STREAMS,
                                              UNUSED_TEXT_POS_RULES,
                                              OfficialConverter)
 
 #: (official regex, mmmrhd replacement), first match wins. The model-level
 #: query_embed / class_embed / span_embed rules are those of the DAB models.
-KEY_RULES = INPUT_PROJ_RULES + DAB_HEAD_RULES + [
-    (r'^transformer\.encoder\.', 'encoder.'),
-    (r'^transformer\.decoder\.', 'decoder.'),
+KEY_RULES = INPUT_PROJ_RULES + DAB_HEAD_RULES + ENCODER_DECODER_RULES + [
     (r'^saliency_proj\.', 'saliency_head.proj.'),
 ] + UNUSED_TEXT_POS_RULES
 
@@ -51,36 +45,10 @@ CONVERTER = OfficialConverter(
     'Moment-DETR', KEY_RULES,
     'tools/model_converters/moment_detr_official_to_mmmrhd.py')
 
-
-def convert_key(key: str) -> str:
-    """Map one official key to ours (KeyError for an unknown key)."""
-    return CONVERTER.convert_key(key)
-
-
-def convert_moment_detr_official(
-        state_dict: Mapping[str, torch.Tensor],
-        video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
-        text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
-        drop_unused: bool = False) -> Dict[str, torch.Tensor]:
-    """Convert an official Moment-DETR state_dict to mmmrhd keys.
-
-    Args:
-        state_dict (Mapping[str, Tensor]): Official weights.
-        video_streams (Sequence[dict]): Video feature layout. Defaults to
-            QVHighlights (SlowFast 2304 + CLIP 512 + TEF 2).
-        text_streams (Sequence[dict]): Text layout (CLIP tokens 512).
-        drop_unused (bool): Drop the unused ``txt_position_embed.*``.
-
-    Returns:
-        OrderedDict[str, Tensor]: mmmrhd state_dict.
-    """
-    return CONVERTER.convert(state_dict, video_streams, text_streams,
-                             drop_unused)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    CONVERTER.main(argv)
-
+#: Module-level API (tests, parity adapters, ``python <this file>``).
+convert_key = CONVERTER.convert_key
+convert_moment_detr_official = CONVERTER.convert
+main = CONVERTER.main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -33,62 +33,30 @@ Usage::
         [--video-streams slowfast:2304,clip:512,tef:2]
 """
 import sys
-from typing import Any, Dict, Mapping, Optional, Sequence
-
-import torch
 
 from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
+                                             ENCODER_DECODER_RULES,
+                                             GLOBAL_TOKEN_RULES,
                                              INPUT_PROJ_RULES,
-                                             QVHL_TEXT_STREAMS,
-                                             QVHL_VIDEO_STREAMS,
+                                             QUERY_SALIENCY_RULES,
                                              T2V_ENCODER_RULES,
                                              UNUSED_TEXT_POS_RULES,
                                              OfficialConverter)
 
 #: (official regex, mmmrhd replacement), first match wins.
-KEY_RULES = INPUT_PROJ_RULES + T2V_ENCODER_RULES + DAB_HEAD_RULES + [
-    (r'^transformer\.encoder\.', 'encoder.'),
-    (r'^transformer\.decoder\.', 'decoder.'),
-    (r'^global_rep_token$', 'global_token.token'),
-    (r'^global_rep_pos$', 'global_token.pos'),
-    (r'^saliency_proj1\.', 'saliency_head.proj1.'),
-    (r'^saliency_proj2\.', 'saliency_head.proj2.'),
-] + UNUSED_TEXT_POS_RULES
+KEY_RULES = (
+    INPUT_PROJ_RULES + T2V_ENCODER_RULES + DAB_HEAD_RULES +
+    ENCODER_DECODER_RULES + GLOBAL_TOKEN_RULES + QUERY_SALIENCY_RULES +
+    UNUSED_TEXT_POS_RULES)
 
 CONVERTER = OfficialConverter(
     'QD-DETR', KEY_RULES,
     'tools/model_converters/qd_detr_official_to_mmmrhd.py')
 
-
-def convert_key(key: str) -> str:
-    """Map one official key to ours (KeyError for an unknown key)."""
-    return CONVERTER.convert_key(key)
-
-
-def convert_qd_detr_official(
-        state_dict: Mapping[str, torch.Tensor],
-        video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
-        text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
-        drop_unused: bool = False) -> Dict[str, torch.Tensor]:
-    """Convert an official QD-DETR state_dict to mmmrhd keys.
-
-    Args:
-        state_dict (Mapping[str, Tensor]): Official weights.
-        video_streams (Sequence[dict]): Video feature layout. Defaults to
-            QVHighlights (SlowFast 2304 + CLIP 512 + TEF 2).
-        text_streams (Sequence[dict]): Text layout (CLIP tokens 512).
-        drop_unused (bool): Drop the unused ``txt_position_embed.*``.
-
-    Returns:
-        OrderedDict[str, Tensor]: mmmrhd state_dict.
-    """
-    return CONVERTER.convert(state_dict, video_streams, text_streams,
-                             drop_unused)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    CONVERTER.main(argv)
-
+#: Module-level API (tests, parity adapters, ``python <this file>``).
+convert_key = CONVERTER.convert_key
+convert_qd_detr_official = CONVERTER.convert
+main = CONVERTER.main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -42,14 +42,9 @@ Usage::
         model_best.ckpt taskweave_mmmrhd.pth [--use-ema]
 """
 import sys
-from typing import Any, Dict, Mapping, Optional, Sequence
-
-import torch
 
 from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
                                              INPUT_PROJ_RULES,
-                                             QVHL_TEXT_STREAMS,
-                                             QVHL_VIDEO_STREAMS,
                                              T2V_ENCODER_RULES,
                                              UNUSED_TEXT_POS_RULES,
                                              OfficialConverter)
@@ -75,58 +70,11 @@ CONVERTER = OfficialConverter(
     'TaskWeave', KEY_RULES,
     'tools/model_converters/taskweave_official_to_mmmrhd.py')
 
-
-def convert_key(key: str) -> str:
-    """Map one official key to ours.
-
-    Args:
-        key (str): Official state_dict key.
-
-    Returns:
-        str: mmmrhd key.
-    """
-    return CONVERTER.convert_key(key)
-
-
-def convert_taskweave_official(
-        state_dict: Mapping[str, torch.Tensor],
-        video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
-        text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
-        drop_unused: bool = False) -> 'Dict[str, torch.Tensor]':
-    """Convert an official TaskWeave state_dict to mmmrhd keys
-    (:meth:`OfficialConverter.convert`).
-
-    Args:
-        state_dict (Mapping[str, Tensor]): Official weights (a ``module.``
-            prefix from DataParallel is stripped).
-        video_streams (Sequence[dict]): Layout of the video features,
-            ``dict(name, dim)`` per stream. Defaults to QVHighlights.
-        text_streams (Sequence[dict]): Layout of the text features.
-        drop_unused (bool): Drop the never-used official text positional
-            embedding (``txt_position_embed.*``). Defaults to False (kept as
-            ``unused_text_pos_embed.*``, loadable into the official-compat
-            model).
-
-    Returns:
-        OrderedDict[str, Tensor]: mmmrhd state_dict (official order, layout
-        buffers appended).
-    """
-    return CONVERTER.convert(state_dict, video_streams, text_streams,
-                             drop_unused)
-
-
-def select_official_state_dict(
-        checkpoint: Mapping[str, Any],
-        use_ema: bool = False) -> Mapping[str, torch.Tensor]:
-    """Pick the weights of an official checkpoint: ``model``, or
-    ``state_dict_ema`` (what the official ``inference.py`` evaluates with
-    EMA on) with ``use_ema``, or a bare state_dict."""
-    return CONVERTER.select_state_dict(checkpoint, use_ema)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    CONVERTER.main(argv)
-
+#: Module-level API (tests, parity adapters, ``python <this file>``).
+convert_key = CONVERTER.convert_key
+convert_taskweave_official = CONVERTER.convert
+select_official_state_dict = CONVERTER.select_state_dict
+main = CONVERTER.main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -42,15 +42,10 @@ Usage::
         [--video-streams slowfast:2304,clip:512,tef:2]
 """
 import sys
-from collections import OrderedDict
-from typing import Any, Dict, Mapping, Optional, Sequence
-
-import torch
 
 from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
+                                             ENCODER_DECODER_RULES,
                                              INPUT_PROJ_RULES,
-                                             QVHL_TEXT_STREAMS,
-                                             QVHL_VIDEO_STREAMS,
                                              T2V_ENCODER_RULES,
                                              UNUSED_TEXT_POS_RULES,
                                              OfficialConverter)
@@ -63,72 +58,23 @@ KEY_RULES = INPUT_PROJ_RULES + T2V_ENCODER_RULES + DAB_HEAD_RULES + [
     (r'^fuser\.cq_concat\.weighted_pool\.weight$',
      'refiner.cq_concat.weighted_pool.weight'),
     (r'^fuser\.cq_concat\.conv1d\.conv1d\.', 'refiner.cq_concat.fc.'),
-    (r'^transformer\.encoder\.', 'encoder.'),
-    (r'^transformer\.decoder\.', 'decoder.'),
+] + ENCODER_DECODER_RULES + [
     (r'^saliency_proj1\.', 'saliency_head.proj1.'),
     (r'^gru_extractor\.gru\.', 'mr2hd.gru.'),
 ] + UNUSED_TEXT_POS_RULES
 
-#: Our keys whose official tensor is a kernel-1 Conv1d weight.
-POINTWISE_CONV_KEYS = ('refiner.cq_attention.fc.weight',
-                       'refiner.cq_concat.fc.weight')
+#: The fuser's two kernel-1 Conv1d weights (official keys ending
+#: ``conv1d.weight``) become Linear weights.
+CONVERTER = OfficialConverter(
+    'TR-DETR',
+    KEY_RULES,
+    'tools/model_converters/tr_detr_official_to_mmmrhd.py',
+    pointwise_conv_suffix='conv1d.weight')
 
-
-class TRDETRConverter(OfficialConverter):
-    """:class:`OfficialConverter` that also reshapes the fuser's kernel-1
-    Conv1d weights to Linear weights."""
-
-    def convert(self, state_dict, video_streams=QVHL_VIDEO_STREAMS,
-                text_streams=QVHL_TEXT_STREAMS, drop_unused=False):
-        out = super().convert(state_dict, video_streams, text_streams,
-                              drop_unused)
-        converted: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
-        for key, value in out.items():
-            if key in POINTWISE_CONV_KEYS:
-                if value.dim() != 3 or value.shape[-1] != 1:
-                    raise ValueError(
-                        f'{self.owner} converter: {key} must be a kernel-1 '
-                        'Conv1d weight (out, in, 1), got '
-                        f'{tuple(value.shape)}')
-                value = value[..., 0]
-            converted[key] = value
-        return converted
-
-
-CONVERTER = TRDETRConverter(
-    'TR-DETR', KEY_RULES,
-    'tools/model_converters/tr_detr_official_to_mmmrhd.py')
-
-
-def convert_key(key: str) -> str:
-    """Map one official key to ours (KeyError for an unknown key)."""
-    return CONVERTER.convert_key(key)
-
-
-def convert_tr_detr_official(
-        state_dict: Mapping[str, torch.Tensor],
-        video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
-        text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
-        drop_unused: bool = False) -> Dict[str, torch.Tensor]:
-    """Convert an official TR-DETR state_dict to mmmrhd keys.
-
-    Args:
-        state_dict (Mapping[str, Tensor]): Official weights.
-        video_streams (Sequence[dict]): Video feature layout. Defaults to
-            QVHighlights (SlowFast 2304 + CLIP 512 + TEF 2).
-        text_streams (Sequence[dict]): Text layout (CLIP tokens 512).
-        drop_unused (bool): Drop the unused ``txt_position_embed.*``.
-
-    Returns:
-        OrderedDict[str, Tensor]: mmmrhd state_dict.
-    """
-    return CONVERTER.convert(state_dict, video_streams, text_streams,
-                             drop_unused)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    CONVERTER.main(argv)
-
+#: Module-level API (tests, parity adapters, ``python <this file>``).
+convert_key = CONVERTER.convert_key
+convert_tr_detr_official = CONVERTER.convert
+main = CONVERTER.main
 
 if __name__ == '__main__':
     sys.exit(main())

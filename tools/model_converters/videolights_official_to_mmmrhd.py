@@ -47,14 +47,12 @@ Usage::
         model_best.ckpt videolights_mmmrhd.pth
 """
 import sys
-from collections import OrderedDict
-from typing import Any, Dict, Mapping, Optional, Sequence
 
-import torch
-
-from mmmrhd.utils.official_converter import (INPUT_PROJ_RULES,
-                                             QVHL_TEXT_STREAMS,
-                                             QVHL_VIDEO_STREAMS,
+from mmmrhd.utils.official_converter import (DAB_HEAD_RULES,
+                                             ENCODER_DECODER_RULES,
+                                             GLOBAL_TOKEN_RULES,
+                                             INPUT_PROJ_RULES,
+                                             QUERY_SALIENCY_RULES,
                                              UNUSED_TEXT_POS_PREFIX,
                                              UNUSED_TEXT_POS_RULES,
                                              OfficialConverter)
@@ -70,16 +68,9 @@ KEY_RULES = [
     (r'^feature_refinement\.mixer\.conv1d\.', 'feature_refinement.mixer.'),
     (r'^feature_refinement\.(sim_w|cor_v_w|cor_q_w)$',
      r'feature_refinement.\1'),
-    (r'^global_rep_token$', 'global_token.token'),
-    (r'^global_rep_pos$', 'global_token.pos'),
+] + GLOBAL_TOKEN_RULES + [
     (r'^transformer\.t2v_encoder\.', 'fusion.'),
-    (r'^transformer\.encoder\.', 'encoder.'),
-    (r'^transformer\.decoder\.', 'decoder.'),
-    (r'^query_embed\.weight$', 'decoder.query_embed.weight'),
-    (r'^class_embed\.', 'moment_head.class_embed.'),
-    (r'^span_embed\.', 'moment_head.span_embed.'),
-    (r'^saliency_proj1\.', 'saliency_head.proj1.'),
-    (r'^saliency_proj2\.', 'saliency_head.proj2.'),
+] + ENCODER_DECODER_RULES + DAB_HEAD_RULES + QUERY_SALIENCY_RULES + [
     (r'^gru_extractor\.gru\.', 'feedback.gru.'),
     (r'^saliency_proj_mr\.', 'feedback_head.proj1.'),
     (r'^contrastive_align_projection_query\.', 'align_query_proj.'),
@@ -87,82 +78,23 @@ KEY_RULES = [
     (r'^contrastive_align_projection_vid\.', 'unused_align_video_proj.'),
 ] + UNUSED_TEXT_POS_RULES
 
-#: Official modules that are built but never used.
+#: Official modules that are built but never used (``--drop-unused``).
 UNUSED_PREFIXES = (UNUSED_TEXT_POS_PREFIX,
                    'contrastive_align_projection_vid.')
 
+#: Every official ``...conv1d.weight`` is a kernel-1 Conv1d weight.
+CONVERTER = OfficialConverter(
+    'VideoLights',
+    KEY_RULES,
+    'tools/model_converters/videolights_official_to_mmmrhd.py',
+    unused_prefixes=UNUSED_PREFIXES,
+    pointwise_conv_suffix='conv1d.weight')
 
-class VideoLightsConverter(OfficialConverter):
-    """:class:`OfficialConverter` that also squeezes the kernel axis of the
-    kernel-1 ``Conv1d`` weights and drops both unused official modules with
-    ``drop_unused``."""
-
-    def convert(self,
-                state_dict: Mapping[str, torch.Tensor],
-                video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
-                text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
-                drop_unused: bool = False) -> 'OrderedDict[str, torch.Tensor]':
-        prepared: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
-        for key, value in state_dict.items():
-            bare = key[len('module.'):] if key.startswith('module.') else key
-            if drop_unused and bare.startswith(UNUSED_PREFIXES):
-                continue
-            if bare.endswith('conv1d.weight'):
-                if value.dim() != 3 or value.shape[-1] != 1:
-                    raise ValueError(
-                        f'{self.owner} converter: {key} has shape '
-                        f'{tuple(value.shape)}; only kernel-1 convolutions '
-                        '(out, in, 1) are supported')
-                value = value[..., 0]
-            prepared[key] = value
-        return super().convert(prepared, video_streams, text_streams,
-                               drop_unused)
-
-
-CONVERTER = VideoLightsConverter(
-    'VideoLights', KEY_RULES,
-    'tools/model_converters/videolights_official_to_mmmrhd.py')
-
-
-def convert_key(key: str) -> str:
-    """Map one official key to ours (KeyError if unknown)."""
-    return CONVERTER.convert_key(key)
-
-
-def convert_videolights_official(
-        state_dict: Mapping[str, torch.Tensor],
-        video_streams: Sequence[Dict[str, Any]] = QVHL_VIDEO_STREAMS,
-        text_streams: Sequence[Dict[str, Any]] = QVHL_TEXT_STREAMS,
-        drop_unused: bool = False) -> 'OrderedDict[str, torch.Tensor]':
-    """Convert an official VideoLights state_dict to mmmrhd keys.
-
-    Args:
-        state_dict (Mapping[str, Tensor]): Official weights (a ``module.``
-            prefix from DataParallel is stripped).
-        video_streams (Sequence[dict]): Layout of the video features.
-            Defaults to no-BLIP QVHighlights (SlowFast + CLIP + TEF).
-        text_streams (Sequence[dict]): Layout of the text features.
-        drop_unused (bool): Drop the two never-used official modules
-            (``txt_position_embed``, ``contrastive_align_projection_vid``).
-
-    Returns:
-        OrderedDict[str, Tensor]: mmmrhd state_dict (official order, layout
-        buffers appended).
-    """
-    return CONVERTER.convert(state_dict, video_streams, text_streams,
-                             drop_unused)
-
-
-def select_official_state_dict(
-        checkpoint: Mapping[str, Any]) -> Mapping[str, torch.Tensor]:
-    """The ``model`` entry of an official checkpoint (VideoLights has no
-    EMA), or a bare state_dict."""
-    return CONVERTER.select_state_dict(checkpoint)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    CONVERTER.main(argv)
-
+#: Module-level API (tests, parity adapters, ``python <this file>``).
+convert_key = CONVERTER.convert_key
+convert_videolights_official = CONVERTER.convert
+select_official_state_dict = CONVERTER.select_state_dict
+main = CONVERTER.main
 
 if __name__ == '__main__':
     sys.exit(main())

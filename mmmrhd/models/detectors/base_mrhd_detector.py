@@ -13,32 +13,11 @@ from torch import Tensor, nn
 from mmmrhd.datasets.collate import collate_targets
 from mmmrhd.registry import MODELS, TASK_UTILS, build_part
 from ..data_preprocessors.mrhd_data_preprocessor import INPUT_KEYS
+from .detr_assembly import DETRAssemblyMixin, part_cfg  # noqa: F401
 
 ConfigOrModule = Optional[Union[dict, nn.Module]]
 DataSamples = Optional[List[Dict[str, Any]]]
 MODES = ('tensor', 'loss', 'predict')
-
-
-def part_cfg(owner: str, cfg: dict, name: str, **defaults) -> dict:
-    """Copy of a part config with defaults filled in.
-
-    Args:
-        owner (str): Detector name for the error message.
-        cfg (dict): The part config; must be a dict with a ``'type'``.
-        name (str): Argument name for the error message.
-        **defaults: Keys set when the config does not set them (e.g. the
-            detector's ``embed_dim``).
-
-    Returns:
-        dict: The completed config.
-    """
-    if not isinstance(cfg, dict) or 'type' not in cfg:
-        raise ValueError(f"{owner}: {name} must be a config dict with a "
-                         f"'type', got {cfg!r}")
-    cfg = dict(cfg)
-    for k, v in defaults.items():
-        cfg.setdefault(k, v)
-    return cfg
 
 
 def _build(cfg: ConfigOrModule, registry=MODELS) -> Any:
@@ -47,7 +26,7 @@ def _build(cfg: ConfigOrModule, registry=MODELS) -> Any:
     return build_part(registry, cfg)
 
 
-class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
+class BaseMRHDDetector(DETRAssemblyMixin, BaseModel, metaclass=ABCMeta):
     """Forward modes, losses and prediction of DETR-style MR/HD detectors.
 
     A subclass implements :meth:`_forward`, which returns the raw output
@@ -143,8 +122,20 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
     @abstractmethod
     def _forward(self, inputs: Dict[str, Tensor],
                  with_neg: bool) -> Dict[str, Any]:
-        """Raw outputs (see the class docstring); the negative-pair pass
-        (text rolled by -1 along the batch) only when ``with_neg``."""
+        """Raw outputs (official keys).
+
+        Args:
+            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
+                ``text_feat`` (B, T, Dt), ``text_mask``.
+            with_neg (bool): Also run the negative pair (text rolled by -1
+                along the batch), for models that have one.
+
+        Returns:
+            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
+            ``aux_outputs`` (one dict per earlier decoder layer),
+            ``saliency_scores`` ``(B, L)``, ``video_mask`` ``(B, L)`` and
+            the model's further outputs (see each detector).
+        """
 
     def _check_inputs(self, inputs: Mapping[str, Tensor],
                       data_samples: DataSamples) -> None:
@@ -233,11 +224,28 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
         outputs = self._forward(
             inputs, with_neg=self.saliency_loss is not None)
         targets = collate_targets(data_samples, inputs['video_feat'].device)
+        return self.losses_from_outputs(outputs, targets)
+
+    def losses_from_outputs(self, outputs: Dict[str, Any],
+                            targets: Dict[str, Any]) -> Dict[str, Tensor]:
+        """Run the criteria on given outputs (also used by the parity
+        checks with the official outputs).
+
+        Order: moment, saliency, :meth:`_model_losses`, ``extra_losses``.
+
+        Args:
+            outputs (dict): Raw outputs (:meth:`_forward` layout).
+            targets (dict): Batched targets (``collate_targets`` layout).
+
+        Returns:
+            dict[str, Tensor]: Raw (unweighted) loss terms.
+        """
         losses: Dict[str, Tensor] = {}
         if self.moment_loss is not None:
             losses.update(self.moment_loss(outputs, targets))
         if self.saliency_loss is not None:
             losses.update(self.saliency_loss(outputs, targets))
+        losses.update(self._model_losses(outputs, targets))
         for term in self.extra_losses:
             values = term(outputs, targets)
             clash = sorted(set(values) & set(losses))
@@ -247,6 +255,12 @@ class BaseMRHDDetector(BaseModel, metaclass=ABCMeta):
                                'that another loss already produced')
             losses.update(values)
         return losses
+
+    def _model_losses(self, outputs: Dict[str, Any],
+                      targets: Dict[str, Any]) -> Dict[str, Tensor]:
+        """Loss terms of a detector's own criteria, between the saliency
+        and the extra losses. None by default."""
+        return {}
 
     def parse_losses(
             self, losses: Dict[str,

@@ -1,16 +1,13 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """Moment-DETR (Lei et al., NeurIPS 2021) as composable parts."""
-from functools import partial
 from typing import Any, Dict, Optional
 
 import torch
 from torch import Tensor
 
-from mmmrhd.registry import MODELS, build_part
-from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
-
-_cfg = partial(part_cfg, 'MomentDETR')
+from mmmrhd.registry import MODELS
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .detr_assembly import detr_outputs
 
 
 @MODELS.register_module()
@@ -95,73 +92,36 @@ class MomentDETR(BaseMRHDDetector):
             post_processor=post_processor,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        d = embed_dim
-        self.embed_dim = d
+        self.embed_dim = embed_dim
         self.official_compat = official_compat
-        self.video_proj = build_part(
-            MODELS,
-            _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
-        self.text_proj = build_part(
-            MODELS,
-            _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
-        self.video_pos_embed = build_part(
-            MODELS, _cfg(video_pos_embed, 'video_pos_embed', dim=d))
-        self.text_pos_embed = build_part(
-            MODELS, _cfg(text_pos_embed, 'text_pos_embed', dim=d))
-        self.encoder = build_part(MODELS,
-                                  _cfg(encoder, 'encoder', embed_dim=d))
-        self.decoder = build_part(MODELS,
-                                  _cfg(decoder, 'decoder', embed_dim=d))
-        self.moment_head = build_part(
-            MODELS, _cfg(moment_head, 'moment_head', embed_dim=d))
-        self.saliency_head = build_part(
-            MODELS, _cfg(saliency_head, 'saliency_head', embed_dim=d))
+        self._add_input_projections(video_proj, text_proj)
+        self._add_positional_encodings(video_pos_embed, text_pos_embed)
+        self._add_part('encoder', encoder, embed_dim=embed_dim)
+        self._add_detr_heads(decoder, moment_head, saliency_head)
         if keep_unused_text_pos is None:
             keep_unused_text_pos = official_compat
-        self.unused_text_pos_embed = None
-        if keep_unused_text_pos:
-            # Official txt_position_embed: built, never used.
-            self.unused_text_pos_embed = LearnedPositionalEncoding(
-                max_text_len, d, dropout=0.5)
-        for name, part in (('video_proj', self.video_proj),
-                           ('text_proj', self.text_proj),
-                           ('decoder', self.decoder),
-                           ('saliency_head', self.saliency_head)):
-            width = getattr(part, 'out_dim', getattr(part, 'embed_dim', d))
-            if width != d:
-                raise ValueError(f'MomentDETR: {name} width is {width} but '
-                                 f'embed_dim is {d}')
+        self._add_unused_text_pos(keep_unused_text_pos, max_text_len)
+        self._check_widths({
+            f'{name} width': getattr(part, 'out_dim',
+                                     getattr(part, 'embed_dim', embed_dim))
+            for name, part in (('video_proj', self.video_proj),
+                               ('text_proj', self.text_proj),
+                               ('decoder', self.decoder),
+                               ('saliency_head', self.saliency_head))
+        })
 
     def _forward(self, inputs: Dict[str, Tensor],
                  with_neg: bool) -> Dict[str, Any]:
-        """Raw outputs (official keys).
-
-        Args:
-            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
-                ``text_feat`` (B, T, Dt), ``text_mask``.
-            with_neg (bool): Ignored (Moment-DETR has no negative pair).
-
-        Returns:
-            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
-            ``aux_outputs``, ``saliency_scores`` ``(B, L)``, ``video_mask``.
-        """
-        video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
-        video = self.video_proj(inputs['video_feat'])
-        text = self.text_proj(inputs['text_feat'])
-        video_pos = self.video_pos_embed(video, video_mask)
-        text_pos = self.text_pos_embed(text, text_mask)
+        """Raw outputs (see :meth:`BaseMRHDDetector._forward`);
+        ``with_neg`` is ignored (Moment-DETR has no negative pair)."""
+        video, text, video_mask, text_mask, video_pos, text_pos, _ = \
+            self._embed_inputs(inputs)
         src = torch.cat([video, text], 1)
         mask = torch.cat([video_mask, text_mask.to(video_mask.dtype)], 1)
         pos = torch.cat([video_pos, text_pos], 1)
         memory = self.encoder(src, mask, pos)
         hs, references = self.decoder(memory, mask, pos)
         logits, spans = self.moment_head(hs, references)
-        return dict(
-            pred_logits=logits[-1],
-            pred_spans=spans[-1],
-            aux_outputs=[
-                dict(pred_logits=a, pred_spans=s)
-                for a, s in zip(logits[:-1], spans[:-1])
-            ],
-            saliency_scores=self.saliency_head(memory[:, :video.shape[1]]),
-            video_mask=video_mask)
+        return detr_outputs(logits, spans,
+                            self.saliency_head(memory[:, :video.shape[1]]),
+                            video_mask)

@@ -1,17 +1,14 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """QD-DETR (Moon et al., CVPR 2023) as composable parts."""
-from functools import partial
 from typing import Any, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from mmmrhd.registry import MODELS, build_part
+from mmmrhd.registry import MODELS
 from ..layers.global_token import GlobalToken
-from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
-
-_cfg = partial(part_cfg, 'QDDETR')
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .detr_assembly import detr_outputs
 
 
 @MODELS.register_module()
@@ -109,56 +106,22 @@ class QDDETR(BaseMRHDDetector):
             post_processor=post_processor,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        d, oc = embed_dim, official_compat
-        self.embed_dim = d
+        d = self.embed_dim = embed_dim
         self.official_compat = official_compat
-        self.video_proj = build_part(
-            MODELS,
-            _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
-        self.text_proj = build_part(
-            MODELS,
-            _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
-        self.video_pos_embed = build_part(
-            MODELS, _cfg(video_pos_embed, 'video_pos_embed', dim=d))
-        self.text_pos_embed = build_part(
-            MODELS, _cfg(text_pos_embed, 'text_pos_embed', dim=d))
-        self.fusion = build_part(
-            MODELS, _cfg(fusion, 'fusion', embed_dim=d, official_compat=oc))
-        self.global_token = None
-        if global_token is not None:
-            self.global_token = build_part(
-                MODELS, _cfg(global_token, 'global_token', embed_dim=d))
-        self.encoder = build_part(MODELS,
-                                  _cfg(encoder, 'encoder', embed_dim=d))
-        self.decoder = build_part(MODELS,
-                                  _cfg(decoder, 'decoder', embed_dim=d))
-        self.moment_head = build_part(
-            MODELS, _cfg(moment_head, 'moment_head', embed_dim=d))
-        self.saliency_head = build_part(
-            MODELS, _cfg(saliency_head, 'saliency_head', embed_dim=d))
+        self._add_input_projections(video_proj, text_proj)
+        self._add_positional_encodings(video_pos_embed, text_pos_embed)
+        self._add_part(
+            'fusion', fusion, embed_dim=d, official_compat=official_compat)
+        self._add_optional_part('global_token', global_token, embed_dim=d)
+        self._add_part('encoder', encoder, embed_dim=d)
+        self._add_detr_heads(decoder, moment_head, saliency_head)
         if keep_unused_text_pos is None:
             keep_unused_text_pos = official_compat
-        self.unused_text_pos_embed = None
-        if keep_unused_text_pos:
-            # Official txt_position_embed: built, never used
-            # (use_txt_pos=False); kept for checkpoints and the param count.
-            self.unused_text_pos_embed = LearnedPositionalEncoding(
-                max_text_len, d, dropout=0.5)
+        self._add_unused_text_pos(keep_unused_text_pos, max_text_len)
         self._check_parts()
 
     def _check_parts(self) -> None:
-        d = self.embed_dim
-        widths = {
-            'video_proj.out_dim': self.video_proj.out_dim,
-            'text_proj.out_dim': self.text_proj.out_dim,
-            'decoder.embed_dim': getattr(self.decoder, 'embed_dim', d),
-            'saliency_head.embed_dim': getattr(self.saliency_head, 'embed_dim',
-                                               d),
-        }
-        for name, width in widths.items():
-            if width != d:
-                raise ValueError(f'QDDETR: {name} is {width} but '
-                                 f'embed_dim is {d}')
+        self._check_widths(self._part_widths())
         uses_global = getattr(self.saliency_head, 'with_global', False)
         if uses_global != (self.global_token is not None):
             raise ValueError(
@@ -187,54 +150,26 @@ class QDDETR(BaseMRHDDetector):
 
     def _forward(self, inputs: Dict[str, Tensor],
                  with_neg: bool) -> Dict[str, Any]:
-        """Raw outputs (official keys).
-
-        Args:
-            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
-                ``text_feat`` (B, T, Dt), ``text_mask``.
-            with_neg (bool): Also run the negative pair.
-
-        Returns:
-            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
-            ``aux_outputs``, ``saliency_scores`` ``(B, L)``, ``video_mask``
-            and, with ``with_neg``, ``saliency_scores_neg`` ``(B, L)``.
-        """
-        video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
-        video = self.video_proj(inputs['video_feat'])
-        text = self.text_proj(inputs['text_feat'])
-        video_pos = self.video_pos_embed(video, video_mask)
-        text_pos = self.text_pos_embed(text, text_mask)
+        """Raw outputs (see :meth:`BaseMRHDDetector._forward`), with
+        ``with_neg`` also ``saliency_scores_neg`` ``(B, L)``."""
+        video, text, video_mask, text_mask, video_pos, text_pos, _ = \
+            self._embed_inputs(inputs)
         b = video.shape[0]
         if with_neg:
-            text_neg = text.roll(-1, 0)
-            text_mask_neg = text_mask.roll(-1, 0)
-            text_pos_neg = self.text_pos_embed(text_neg, text_mask_neg)
+            stacked, text_mask_neg = self._stack_negative(
+                video, text, video_mask, text_mask, video_pos, text_pos)
             attn_mask = torch.cat([
                 self.fusion.build_attn_mask(video_mask, text_mask),
                 self.fusion.build_attn_mask(video_mask, text_mask_neg)
             ])
-            g, mem = self._encode(
-                torch.cat([video, video]), torch.cat([text, text_neg]),
-                torch.cat([video_mask, video_mask]),
-                torch.cat([text_mask, text_mask_neg]),
-                torch.cat([video_pos, video_pos]),
-                None if text_pos is None else torch.cat(
-                    [text_pos, text_pos_neg]), attn_mask)
+            g, mem = self._encode(*stacked, attn_mask)
         else:
             g, mem = self._encode(video, text, video_mask, text_mask,
                                   video_pos, text_pos, None)
         hs, references = self.decoder(mem[:b], video_mask, video_pos)
         logits, spans = self.moment_head(hs, references)
         saliency = self.saliency_head(mem, g)
-        out = dict(
-            pred_logits=logits[-1],
-            pred_spans=spans[-1],
-            aux_outputs=[
-                dict(pred_logits=a, pred_spans=s)
-                for a, s in zip(logits[:-1], spans[:-1])
-            ],
-            saliency_scores=saliency[:b],
-            video_mask=video_mask)
+        out = detr_outputs(logits, spans, saliency[:b], video_mask)
         if with_neg:
             out['saliency_scores_neg'] = saliency[b:]
         return out

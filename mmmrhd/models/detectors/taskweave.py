@@ -1,18 +1,14 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """TaskWeave (Yang et al., CVPR 2024) as composable parts."""
-from functools import partial
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-from mmmrhd.registry import MODELS, build_part
+from mmmrhd.registry import MODELS
 from ..feedback.feedback_head import apply_feedback_mask
-from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
-
-
-_cfg = partial(part_cfg, 'TaskWeave')
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .detr_assembly import detr_outputs
 
 
 @MODELS.register_module()
@@ -128,55 +124,19 @@ class TaskWeave(BaseMRHDDetector):
         d, oc = embed_dim, official_compat
         self.embed_dim = d
         self.official_compat = official_compat
-        self.video_proj = build_part(MODELS, 
-            _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
-        self.text_proj = build_part(MODELS, 
-            _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
-        self.video_pos_embed = build_part(MODELS, 
-            _cfg(video_pos_embed, 'video_pos_embed', dim=d))
-        self.text_pos_embed = build_part(MODELS, 
-            _cfg(text_pos_embed, 'text_pos_embed', dim=d))
-        self.fusion = build_part(MODELS, 
-            _cfg(fusion, 'fusion', embed_dim=d, official_compat=oc))
-        self.fusion_pool = build_part(MODELS, 
-            _cfg(fusion_pool, 'fusion_pool', official_compat=oc))
-        self.neck = build_part(MODELS, 
-            _cfg(neck, 'neck', embed_dim=d, official_compat=oc))
-        self.decoder = build_part(MODELS, _cfg(decoder, 'decoder', embed_dim=d))
-        self.moment_head = build_part(MODELS, 
-            _cfg(moment_head, 'moment_head', embed_dim=d))
-        self.saliency_head = build_part(MODELS, 
-            _cfg(saliency_head, 'saliency_head', embed_dim=d))
-        self.feedback = None
-        if feedback is not None:
-            self.feedback = build_part(MODELS, 
-                _cfg(feedback, 'feedback', official_compat=oc))
+        self._add_input_projections(video_proj, text_proj)
+        self._add_positional_encodings(video_pos_embed, text_pos_embed)
+        self._add_part('fusion', fusion, embed_dim=d, official_compat=oc)
+        self._add_part('fusion_pool', fusion_pool, official_compat=oc)
+        self._add_part('neck', neck, embed_dim=d, official_compat=oc)
+        self._add_detr_heads(decoder, moment_head, saliency_head)
+        self._add_optional_part('feedback', feedback, official_compat=oc)
         if keep_unused_text_pos is None:
             keep_unused_text_pos = official_compat
-        self.unused_text_pos_embed = None
-        if keep_unused_text_pos:
-            # Official txt_position_embed (TrainablePositionalEncoding with
-            # max_q_l positions and input_dropout): built, never used
-            # (use_txt_pos=False); kept for checkpoints and the param count.
-            self.unused_text_pos_embed = LearnedPositionalEncoding(
-                max_text_len, d, dropout=0.5)
-        self._check_dims()
+        self._add_unused_text_pos(keep_unused_text_pos, max_text_len)
+        self._check_widths(self._part_widths())
         #: Whether inter-task feedback runs (set by FeedbackActivationHook).
         self.feedback_active = True
-
-    def _check_dims(self) -> None:
-        d = self.embed_dim
-        widths = {
-            'video_proj.out_dim': self.video_proj.out_dim,
-            'text_proj.out_dim': self.text_proj.out_dim,
-            'decoder.embed_dim': getattr(self.decoder, 'embed_dim', d),
-            'saliency_head.embed_dim': getattr(self.saliency_head, 'embed_dim',
-                                               d),
-        }
-        for name, width in widths.items():
-            if width != d:
-                raise ValueError(f'TaskWeave: {name} is {width} but '
-                                 f'embed_dim is {d}')
 
     # ------------------------------------------------------------ passes
     def _fuse(self,
@@ -222,21 +182,14 @@ class TaskWeave(BaseMRHDDetector):
             negative pass ``(B, L, d)``.
         """
         b = video.shape[0]
-        text_neg = text.roll(-1, 0)
-        text_mask_neg = text_mask.roll(-1, 0)
-        text_pos_neg = self.text_pos_embed(text_neg, text_mask_neg)
+        stacked, text_mask_neg = self._stack_negative(
+            video, text, video_mask, text_mask, video_pos, text_pos)
         attn_mask = torch.cat([
             self.fusion.build_attn_mask(video_mask, text_mask),
             self.fusion.build_attn_mask(video_mask, text_mask_neg)
         ])
-        video_mask2 = torch.cat([video_mask, video_mask])
-        video_pos2 = torch.cat([video_pos, video_pos])
-        z = self._fuse(
-            torch.cat([video, video]), torch.cat([text,
-                                                  text_neg]), video_mask2,
-            torch.cat([text_mask, text_mask_neg]), video_pos2,
-            None if text_pos is None else torch.cat([text_pos, text_pos_neg]),
-            attn_mask)
+        z = self._fuse(*stacked, attn_mask)
+        video_mask2, video_pos2 = stacked[2], stacked[4]
         streams = {}
         if 'mr' in tasks:
             streams['mr'] = (z[:b], video_mask, video_pos)
@@ -254,27 +207,12 @@ class TaskWeave(BaseMRHDDetector):
 
     def _forward(self, inputs: Dict[str, Tensor],
                  with_neg: bool) -> Dict[str, Any]:
-        """Raw outputs (official keys).
-
-        Args:
-            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
-                ``text_feat`` (B, T, Dt), ``text_mask``.
-            with_neg (bool): Also run the negative pair.
-
-        Returns:
-            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
-            ``aux_outputs`` (list per earlier decoder layer),
-            ``saliency_scores`` ``(B, L)``, ``video_mask`` ``(B, L)``,
-            ``text_mask`` ``(B, T)``, the projected features ``src_vid_ed``
-            ``(B, L, d)`` / ``src_txt_ed`` ``(B, T, d)`` (read by alignment
-            losses) and, with ``with_neg``, ``saliency_scores_neg``
-            ``(B, L)``.
-        """
-        video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
-        video = self.video_proj(inputs['video_feat'])
-        text = self.text_proj(inputs['text_feat'])
-        video_pos = self.video_pos_embed(video, video_mask)
-        text_pos = self.text_pos_embed(text, text_mask)
+        """Raw outputs (see :meth:`BaseMRHDDetector._forward`) and
+        ``text_mask`` ``(B, T)``, the projected features ``src_vid_ed``
+        ``(B, L, d)`` / ``src_txt_ed`` ``(B, T, d)`` (read by alignment
+        losses) and, with ``with_neg``, ``saliency_scores_neg`` ``(B, L)``."""
+        video, text, video_mask, text_mask, video_pos, text_pos, _ = \
+            self._embed_inputs(inputs)
         with_feedback = self.feedback is not None and self.feedback_active
         tasks = self.feedback.required_tasks if with_feedback else ('mr', 'hd')
         if with_neg:
@@ -301,15 +239,11 @@ class TaskWeave(BaseMRHDDetector):
             logits, spans = decode_mr(mem['mr'])
             saliency = self.saliency_head(mem['hd'])
 
-        out = dict(
-            pred_logits=logits[-1],
-            pred_spans=spans[-1],
-            aux_outputs=[
-                dict(pred_logits=a, pred_spans=b)
-                for a, b in zip(logits[:-1], spans[:-1])
-            ],
-            saliency_scores=saliency,
-            video_mask=video_mask,
+        out = detr_outputs(
+            logits,
+            spans,
+            saliency,
+            video_mask,
             text_mask=text_mask,
             src_vid_ed=video,
             src_txt_ed=text)

@@ -1,16 +1,13 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """TR-DETR (Sun et al., AAAI 2024) as composable parts."""
 import inspect
-from functools import partial
 from typing import Any, Dict, Optional, Sequence
 
 from torch import Tensor
 
-from mmmrhd.registry import MODELS, build_part
-from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
-
-_cfg = partial(part_cfg, 'TRDETR')
+from mmmrhd.registry import MODELS
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .detr_assembly import detr_outputs
 
 #: The released QVHighlights weights of the alignment losses
 #: (``tr_detr/scripts/train.sh``: ``--VTC_loss_coef 0.3 --CTC_loss_coef
@@ -153,64 +150,22 @@ class TRDETR(BaseMRHDDetector):
             extra_losses=extra_losses)
         self.embed_dim = d
         self.official_compat = official_compat
-        self.video_proj = build_part(
-            MODELS,
-            _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
-        self.text_proj = build_part(
-            MODELS,
-            _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
-        self.video_pos_embed = build_part(
-            MODELS, _cfg(video_pos_embed, 'video_pos_embed', dim=d))
-        self.text_pos_embed = build_part(
-            MODELS, _cfg(text_pos_embed, 'text_pos_embed', dim=d))
-        self.refiner = None
-        if refiner is not None:
-            self.refiner = build_part(
-                MODELS, _cfg(refiner, 'refiner', embed_dim=d))
-        self.fusion = build_part(
-            MODELS, _cfg(fusion, 'fusion', embed_dim=d, official_compat=oc))
-        self.encoder = build_part(MODELS,
-                                  _cfg(encoder, 'encoder', embed_dim=d))
-        self.hd2mr = None
-        if hd2mr is not None:
-            self.hd2mr = build_part(
-                MODELS, _cfg(hd2mr, 'hd2mr', official_compat=oc))
-        self.decoder = build_part(MODELS,
-                                  _cfg(decoder, 'decoder', embed_dim=d))
-        self.moment_head = build_part(
-            MODELS, _cfg(moment_head, 'moment_head', embed_dim=d))
-        self.saliency_head = build_part(
-            MODELS, _cfg(saliency_head, 'saliency_head', embed_dim=d))
-        self.mr2hd = None
-        if mr2hd is not None:
-            self.mr2hd = build_part(
-                MODELS,
-                _cfg(mr2hd, 'mr2hd', embed_dim=d, official_compat=oc))
+        self._add_input_projections(video_proj, text_proj)
+        self._add_positional_encodings(video_pos_embed, text_pos_embed)
+        self._add_optional_part('refiner', refiner, embed_dim=d)
+        self._add_part('fusion', fusion, embed_dim=d, official_compat=oc)
+        self._add_part('encoder', encoder, embed_dim=d)
+        self._add_optional_part('hd2mr', hd2mr, official_compat=oc)
+        self._add_detr_heads(decoder, moment_head, saliency_head)
+        self._add_optional_part(
+            'mr2hd', mr2hd, embed_dim=d, official_compat=oc)
         if keep_unused_text_pos is None:
             keep_unused_text_pos = official_compat
-        self.unused_text_pos_embed = None
-        if keep_unused_text_pos:
-            # Official txt_position_embed: built, never used
-            # (use_txt_pos=False); kept for checkpoints and the param count.
-            self.unused_text_pos_embed = LearnedPositionalEncoding(
-                max_text_len, d, dropout=0.5)
+        self._add_unused_text_pos(keep_unused_text_pos, max_text_len)
         self._check_parts()
 
     def _check_parts(self) -> None:
-        d = self.embed_dim
-        widths = {
-            'video_proj.out_dim': self.video_proj.out_dim,
-            'text_proj.out_dim': self.text_proj.out_dim,
-            'decoder.embed_dim': getattr(self.decoder, 'embed_dim', d),
-            'saliency_head.embed_dim': getattr(self.saliency_head, 'embed_dim',
-                                               d),
-            'refiner.embed_dim': getattr(self.refiner, 'embed_dim', d),
-            'mr2hd.embed_dim': getattr(self.mr2hd, 'embed_dim', d),
-        }
-        for name, width in widths.items():
-            if width != d:
-                raise ValueError(f'TRDETR: {name} is {width} but '
-                                 f'embed_dim is {d}')
+        self._check_widths(self._part_widths('refiner', 'mr2hd'))
         if getattr(self.saliency_head, 'with_global', False):
             raise ValueError('TRDETR: the saliency head must not use a '
                              'global token (TR-DETR has none); set '
@@ -218,29 +173,14 @@ class TRDETR(BaseMRHDDetector):
 
     def _forward(self, inputs: Dict[str, Tensor],
                  with_neg: bool) -> Dict[str, Any]:
-        """Raw outputs (official keys).
-
-        Args:
-            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
-                ``text_feat`` (B, T, Dt), ``text_mask``.
-            with_neg (bool): Ignored (TR-DETR has no negative pair).
-
-        Returns:
-            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
-            ``aux_outputs``, ``saliency_scores`` ``(B, L)``, ``video_mask``,
-            ``text_mask``; the projected features ``src_vid_ed`` ``(B, L,
-            d)``, ``src_txt_ed`` ``(B, T, d)`` and their unmasked means
-            ``src_vid_cls_ed`` / ``src_txt_cls_ed`` ``(B, d)`` (official
-            outputs of the alignment losses).
-        """
-        video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
-        video = self.video_proj(inputs['video_feat'])  # V0
-        text = self.text_proj(inputs['text_feat'])  # Q0
-        refined = video
-        if self.refiner is not None:
-            refined = self.refiner(video, text, video_mask, text_mask)
-        video_pos = self.video_pos_embed(refined, video_mask)
-        text_pos = self.text_pos_embed(text, text_mask)
+        """Raw outputs (see :meth:`BaseMRHDDetector._forward`; ``with_neg``
+        is ignored, TR-DETR has no negative pair) and ``text_mask``, the
+        projected features ``src_vid_ed`` ``(B, L, d)``, ``src_txt_ed``
+        ``(B, T, d)`` and their unmasked means ``src_vid_cls_ed`` /
+        ``src_txt_cls_ed`` ``(B, d)`` (official outputs of the alignment
+        losses)."""
+        refined, text, video_mask, text_mask, video_pos, text_pos, video = \
+            self._embed_inputs(inputs, self.refiner)  # V1, Q0, ..., V0
         fused = self.fusion(refined, text, video_mask, text_mask, video_pos,
                             text_pos)
         memory = self.encoder(fused, video_mask, video_pos)
@@ -254,15 +194,11 @@ class TRDETR(BaseMRHDDetector):
         if self.mr2hd is not None:
             hd_memory, _ = self.mr2hd(logits[-1], spans[-1], video, memory,
                                       video_mask)
-        return dict(
-            pred_logits=logits[-1],
-            pred_spans=spans[-1],
-            aux_outputs=[
-                dict(pred_logits=a, pred_spans=s)
-                for a, s in zip(logits[:-1], spans[:-1])
-            ],
-            saliency_scores=self.saliency_head(hd_memory),
-            video_mask=video_mask,
+        return detr_outputs(
+            logits,
+            spans,
+            self.saliency_head(hd_memory),
+            video_mask,
             text_mask=text_mask,
             src_vid_ed=video,
             src_txt_ed=text,

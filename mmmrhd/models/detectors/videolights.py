@@ -8,12 +8,8 @@ from torch import Tensor, nn
 
 from mmmrhd.datasets.collate import collate_targets
 from mmmrhd.registry import MODELS, build_part
-from ..layers.positional_encoding import LearnedPositionalEncoding
-from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule, part_cfg
-
-
-def _cfg(cfg: dict, name: str, **defaults) -> dict:
-    return part_cfg('VideoLights', cfg, name, **defaults)
+from .base_mrhd_detector import BaseMRHDDetector, ConfigOrModule
+from .detr_assembly import detr_outputs, part_cfg
 
 
 @MODELS.register_module()
@@ -129,7 +125,8 @@ class VideoLights(BaseMRHDDetector):
                 weights['loss_contrastive_align'] = 0.2
             joint_loss = dict(type='WeightedSumLoss', weights=weights)
         if isinstance(align_loss, dict):
-            align_loss = _cfg(align_loss, 'align_loss', official_compat=oc)
+            align_loss = part_cfg(
+                'VideoLights', align_loss, 'align_loss', official_compat=oc)
         super().__init__(
             moment_loss=moment_loss,
             saliency_loss=saliency_loss,
@@ -142,41 +139,22 @@ class VideoLights(BaseMRHDDetector):
         self.embed_dim = d
         self.official_compat = oc
         self.align_loss = build_part(MODELS, align_loss)
-        self.video_proj = build_part(
-            MODELS,
-            _cfg(video_proj, 'video_proj', out_dim=d, input_name='video_feat'))
-        self.text_proj = build_part(
-            MODELS,
-            _cfg(text_proj, 'text_proj', out_dim=d, input_name='text_feat'))
-        self.feature_refinement = None
-        if feature_refinement is not None:
-            self.feature_refinement = build_part(
-                MODELS,
-                _cfg(feature_refinement, 'feature_refinement',
-                     embed_dim=d, official_compat=oc))
-        self.video_pos_embed = build_part(
-            MODELS, _cfg(video_pos_embed, 'video_pos_embed', dim=d))
-        self.text_pos_embed = build_part(
-            MODELS, _cfg(text_pos_embed, 'text_pos_embed', dim=d))
-        self.global_token = build_part(
-            MODELS, _cfg(global_token, 'global_token', embed_dim=d))
-        self.fusion = build_part(
-            MODELS, _cfg(fusion, 'fusion', embed_dim=d, official_compat=oc))
-        self.encoder = build_part(MODELS,
-                                  _cfg(encoder, 'encoder', embed_dim=d))
-        self.decoder = build_part(MODELS,
-                                  _cfg(decoder, 'decoder', embed_dim=d))
-        self.moment_head = build_part(
-            MODELS, _cfg(moment_head, 'moment_head', embed_dim=d))
-        self.saliency_head = build_part(
-            MODELS, _cfg(saliency_head, 'saliency_head', embed_dim=d))
-        self.feedback = self.feedback_head = None
+        self._add_input_projections(video_proj, text_proj)
+        self._add_optional_part(
+            'feature_refinement',
+            feature_refinement,
+            embed_dim=d,
+            official_compat=oc)
+        self._add_positional_encodings(video_pos_embed, text_pos_embed)
+        self._add_part('global_token', global_token, embed_dim=d)
+        self._add_part('fusion', fusion, embed_dim=d, official_compat=oc)
+        self._add_part('encoder', encoder, embed_dim=d)
+        self._add_detr_heads(decoder, moment_head, saliency_head)
+        self._add_optional_part(
+            'feedback', feedback, embed_dim=d, official_compat=oc)
+        self.feedback_head = None
         if feedback is not None:
-            self.feedback = build_part(
-                MODELS,
-                _cfg(feedback, 'feedback', embed_dim=d, official_compat=oc))
-            self.feedback_head = build_part(
-                MODELS, _cfg(feedback_head, 'feedback_head', embed_dim=d))
+            self._add_part('feedback_head', feedback_head, embed_dim=d)
         self.align_query_proj = self.align_text_proj = None
         self.unused_align_video_proj = None
         if align_dim is not None:
@@ -188,11 +166,7 @@ class VideoLights(BaseMRHDDetector):
                 self.unused_align_video_proj = nn.Linear(d, align_dim)
         elif self.align_loss is not None:
             raise ValueError('VideoLights: align_loss needs align_dim')
-        self.unused_text_pos_embed = None
-        if oc:
-            # Official txt_position_embed (use_txt_pos=False): never used.
-            self.unused_text_pos_embed = LearnedPositionalEncoding(
-                max_text_len, d, dropout=0.5)
+        self._add_unused_text_pos(oc, max_text_len)
         if self.video_proj.out_dim != d or self.text_proj.out_dim != d:
             raise ValueError(
                 f'VideoLights: video_proj/text_proj out_dim '
@@ -218,19 +192,12 @@ class VideoLights(BaseMRHDDetector):
         """
         masks = self.fusion.build_attn_masks(video_mask, text_mask)
         if with_neg:
-            text_neg = text.roll(-1, 0)
-            text_mask_neg = text_mask.roll(-1, 0)
+            stacked, text_mask_neg = self._stack_negative(
+                video, text, video_mask, text_mask, video_pos, text_pos)
             masks_neg = self.fusion.build_attn_masks(video_mask,
                                                      text_mask_neg)
             masks = tuple(torch.cat(pair) for pair in zip(masks, masks_neg))
-            if text_pos is not None:
-                text_pos = torch.cat(
-                    [text_pos,
-                     self.text_pos_embed(text_neg, text_mask_neg)])
-            video, video_mask, video_pos = (torch.cat([x, x]) for x in (
-                video, video_mask, video_pos))
-            text = torch.cat([text, text_neg])
-            text_mask = torch.cat([text_mask, text_mask_neg])
+            video, text, video_mask, text_mask, video_pos, text_pos = stacked
         fused = self.fusion(video, text, video_mask, text_mask, video_pos,
                             text_pos, masks)
         x, mask, pos = self.global_token(fused, video_mask, video_pos)
@@ -240,32 +207,14 @@ class VideoLights(BaseMRHDDetector):
 
     def _forward(self, inputs: Dict[str, Tensor],
                  with_neg: bool) -> Dict[str, Any]:
-        """Raw outputs (official keys).
-
-        Args:
-            inputs (dict): ``video_feat`` (B, L, Dv), ``video_mask``,
-                ``text_feat`` (B, T, Dt), ``text_mask``.
-            with_neg (bool): Also run the negative pair and the training-only
-                outputs (``saliency_scores_mr``, alignment features).
-
-        Returns:
-            dict: ``pred_logits`` / ``pred_spans`` ``(B, Q, 2)``,
-            ``aux_outputs``, ``saliency_scores`` ``(B, L)``, ``video_mask``,
-            ``text_mask`` and, with ``with_neg``, ``saliency_scores_neg``,
-            ``saliency_scores_mr`` (with feedback), ``proj_queries``
-            ``(B, Q, c)``, ``proj_txt_mem`` ``(B, T, c)``, ``src_txt``
-            ``(B, T, d)`` (projected text) and ``src_vid`` ``(B, L, d)``
-            (refined clips).
-        """
-        video_mask, text_mask = inputs['video_mask'], inputs['text_mask']
-        video0 = self.video_proj(inputs['video_feat'])
-        text = self.text_proj(inputs['text_feat'])
-        video = video0
-        if self.feature_refinement is not None:
-            video = self.feature_refinement(video0, text, video_mask,
-                                            text_mask)
-        video_pos = self.video_pos_embed(video, video_mask)
-        text_pos = self.text_pos_embed(text, text_mask)
+        """Raw outputs (see :meth:`BaseMRHDDetector._forward`) and
+        ``text_mask``; ``with_neg`` also runs the negative pair and the
+        training-only outputs: ``saliency_scores_neg``,
+        ``saliency_scores_mr`` (with feedback), ``proj_queries`` ``(B, Q,
+        c)``, ``proj_txt_mem`` ``(B, T, c)``, ``src_txt`` ``(B, T, d)``
+        (projected text) and ``src_vid`` ``(B, L, d)`` (refined clips)."""
+        video, text, video_mask, text_mask, video_pos, text_pos, video0 = \
+            self._embed_inputs(inputs, self.feature_refinement)
         if not text_pos.any():
             text_pos = None  # zeros: skip the additions (same values)
         b = video.shape[0]
@@ -274,15 +223,11 @@ class VideoLights(BaseMRHDDetector):
         memory = local[:b]
         hs, references = self.decoder(memory, video_mask, video_pos)
         logits, spans = self.moment_head(hs, references)
-        out: Dict[str, Any] = dict(
-            pred_logits=logits[-1],
-            pred_spans=spans[-1],
-            aux_outputs=[
-                dict(pred_logits=a, pred_spans=s)
-                for a, s in zip(logits[:-1], spans[:-1])
-            ],
-            saliency_scores=self.saliency_head(memory, glob[:b]),
-            video_mask=video_mask,
+        out = detr_outputs(
+            logits,
+            spans,
+            self.saliency_head(memory, glob[:b]),
+            video_mask,
             text_mask=text_mask)
         if not with_neg:
             return out
@@ -305,9 +250,8 @@ class VideoLights(BaseMRHDDetector):
     # ------------------------------------------------------------- losses
     def raw_losses(self, inputs: Dict[str, Tensor],
                    data_samples: List[Dict[str, Any]]) -> Dict[str, Tensor]:
-        """Moment, saliency and alignment losses (official key order of the
-        final layer first, then the auxiliary copies does not matter: the
-        joint loss selects keys by name).
+        """:meth:`BaseMRHDDetector.raw_losses`, always with the negative pair
+        (the saliency and alignment terms read its outputs).
 
         Args:
             inputs (dict): See :meth:`forward`.
@@ -322,8 +266,8 @@ class VideoLights(BaseMRHDDetector):
 
     def losses_from_outputs(self, outputs: Dict[str, Any],
                             targets: Dict[str, Any]) -> Dict[str, Tensor]:
-        """Run the criteria on given outputs (also used by the parity
-        check with the official outputs).
+        """See :meth:`BaseMRHDDetector.losses_from_outputs`; the alignment
+        loss follows the saliency loss.
 
         Args:
             outputs (dict): Raw outputs (:meth:`_forward` layout).
@@ -332,29 +276,21 @@ class VideoLights(BaseMRHDDetector):
         Returns:
             dict[str, Tensor]: Raw (unweighted) loss terms.
         """
-        losses: Dict[str, Tensor] = {}
-        if self.moment_loss is not None:
-            losses.update(self.moment_loss(outputs, targets))
-        if self.saliency_loss is not None:
-            losses.update(self.saliency_loss(outputs, targets))
-        if self.align_loss is not None:
-            if self.moment_loss is None:
-                raise ValueError('VideoLights: align_loss needs the matching '
-                                 'of moment_loss')
-            losses.update(
-                self.align_loss(outputs, targets,
-                                self.moment_loss.last_indices))
-        for term in self.extra_losses:
-            values = term(outputs, targets)
-            clash = sorted(set(values) & set(losses))
-            if clash:
-                raise KeyError(f'VideoLights: extra loss '
-                               f'{type(term).__name__} returns keys {clash} '
-                               'that another loss already produced')
-            losses.update(values)
+        losses = super().losses_from_outputs(outputs, targets)
         if not losses:
             raise ValueError('VideoLights: no loss configured')
         return losses
+
+    def _model_losses(self, outputs: Dict[str, Any],
+                      targets: Dict[str, Any]) -> Dict[str, Tensor]:
+        """``align_loss`` on the final matching of ``moment_loss``."""
+        if self.align_loss is None:
+            return {}
+        if self.moment_loss is None:
+            raise ValueError('VideoLights: align_loss needs the matching '
+                             'of moment_loss')
+        return self.align_loss(outputs, targets,
+                               self.moment_loss.last_indices)
 
 
 def videolights_saliency_loss(official_compat: bool = False,

@@ -2,8 +2,8 @@
 """Parity adapter of QD-DETR (wjun0830/QD-DETR fixtures)."""
 from typing import Any, Dict, Mapping
 
-from ..fixtures import (official_input_projection, official_moment_loss,
-                        official_text_streams, official_video_streams,
+from ..fixtures import (official_detector_base, official_encoder_decoder,
+                        official_layer, official_moment_loss,
                         official_weight_dict)
 from .base import ParityAdapter, register_parity_adapter
 
@@ -11,24 +11,11 @@ from .base import ParityAdapter, register_parity_adapter
 def qddetr_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
     """The mmmrhd QDDETR config (official-compat) of a fixture's options."""
     opt = fx['meta']['opt']
-    d, heads, ffn = opt['hidden_dim'], opt['nheads'], opt['dim_feedforward']
-    layer = dict(num_heads=heads, ffn_dim=ffn, dropout=opt['dropout'])
-    proj = official_input_projection(opt)
+    layer = official_layer(opt)
     return dict(
-        type='QDDETR',
-        official_compat=True,
-        embed_dim=d,
-        max_text_len=opt['max_q_l'],
-        video_proj=dict(proj, streams=official_video_streams(opt)),
-        text_proj=dict(proj, streams=official_text_streams(opt)),
+        official_detector_base('QDDETR', opt),
         fusion=dict(type='T2VEncoder', num_layers=opt['enc_layers'], **layer),
-        encoder=dict(
-            type='TransformerEncoder', num_layers=opt['enc_layers'], **layer),
-        decoder=dict(
-            type='DABMomentDecoder',
-            num_layers=opt['dec_layers'],
-            num_queries=opt['num_queries'],
-            **layer),
+        **official_encoder_decoder(opt, layer),
         moment_loss=official_moment_loss(opt),
         saliency_loss=dict(
             type='SaliencyCriterion',

@@ -6,9 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from ..compare import OUT_TOL, ParityRow, compare, exact
-from ..fixtures import (import_converter, official_input_projection,
-                        official_moment_loss, official_text_streams,
-                        official_video_streams)
+from ..fixtures import (import_converter, official_detector_base,
+                        official_layer, official_moment_loss)
 from .base import PARITY_ADAPTERS, ParityAdapter, register_parity_adapter
 
 #: Official TaskWeave feedback onset: ``epoch_i + 1 > 100``
@@ -48,37 +47,21 @@ def taskweave_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
         dict: A ``MODELS`` config of ``TaskWeave``.
     """
     opt = fx['meta']['opt']
-    d, heads, ffn = opt['hidden_dim'], opt['nheads'], opt['dim_feedforward']
-    dropout = opt['dropout']
-    proj = official_input_projection(opt)
+    layer = official_layer(opt)
     return dict(
-        type='TaskWeave',
-        official_compat=True,
-        embed_dim=d,
-        max_text_len=opt['max_q_l'],
-        video_proj=dict(proj, streams=official_video_streams(opt)),
-        text_proj=dict(proj, streams=official_text_streams(opt)),
-        fusion=dict(
-            type='T2VEncoder',
-            num_layers=opt['enc_layers'],
-            num_heads=heads,
-            ffn_dim=ffn,
-            dropout=dropout),
+        official_detector_base('TaskWeave', opt),
+        fusion=dict(type='T2VEncoder', num_layers=opt['enc_layers'], **layer),
         neck=dict(
             type='TaskDecoupledUnit',
             shared_expert=dict(
                 type='TransformerExpert',
                 num_layers=2,  # hard-coded in the release (L81)
-                num_heads=heads,
-                ffn_dim=ffn,
-                dropout=dropout)),
+                **layer)),
         decoder=dict(
             type='DABMomentDecoder',
             num_layers=opt['dec_layers'],
             num_queries=opt['num_queries'],
-            num_heads=heads,
-            ffn_dim=ffn,
-            dropout=dropout),
+            **layer),
         feedback=dict(type='FeedbackHead', manner=taskweave_variant(fx)),
         moment_loss=official_moment_loss(opt),
         saliency_loss=dict(type='SaliencyCriterion'),

@@ -6,9 +6,9 @@ import torch
 from torch import Tensor, nn
 
 from ..compare import OUT_TOL, ParityRow, compare
-from ..fixtures import (fixture_data_samples, official_input_projection,
-                        official_moment_loss, official_text_streams,
-                        official_video_streams, official_weight_dict)
+from ..fixtures import (fixture_data_samples, official_detector_base,
+                        official_encoder_decoder, official_layer,
+                        official_moment_loss, official_weight_dict)
 from .base import ParityAdapter, register_parity_adapter
 
 #: fx['loss_extra'] key -> our loss key.
@@ -18,30 +18,17 @@ ALIGNMENT_KEYS = dict(loss_vtc='loss_vtc', loss_ctc='loss_ctc')
 def trdetr_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
     """The mmmrhd TRDETR config (official-compat) of a fixture's options."""
     opt = fx['meta']['opt']
-    d, heads, ffn = opt['hidden_dim'], opt['nheads'], opt['dim_feedforward']
-    layer = dict(num_heads=heads, ffn_dim=ffn, dropout=opt['dropout'])
-    proj = official_input_projection(opt)
+    layer = official_layer(opt)
     weights = official_weight_dict(opt)
     weights.update(
         loss_vtc=float(opt['VTC_loss_coef']),
         loss_ctc=float(opt['CTC_loss_coef']))
     return dict(
-        type='TRDETR',
-        official_compat=True,
-        embed_dim=d,
-        max_text_len=opt['max_q_l'],
-        video_proj=dict(proj, streams=official_video_streams(opt)),
-        text_proj=dict(proj, streams=official_text_streams(opt)),
+        official_detector_base('TRDETR', opt),
         # official VSLFuser(d) keeps its default drop_rate 0.1
         refiner=dict(type='ContextQueryFuser', dropout=0.1),
         fusion=dict(type='T2VEncoder', num_layers=opt['enc_layers'], **layer),
-        encoder=dict(
-            type='TransformerEncoder', num_layers=opt['enc_layers'], **layer),
-        decoder=dict(
-            type='DABMomentDecoder',
-            num_layers=opt['dec_layers'],
-            num_queries=opt['num_queries'],
-            **layer),
+        **official_encoder_decoder(opt, layer),
         # official TRDETR(clip_len=opt.clip_length) (model.py build_model)
         mr2hd=dict(
             type='SpanGRUFeedback',

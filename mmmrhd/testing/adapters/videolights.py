@@ -5,9 +5,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..fixtures import (import_converter, official_input_projection,
-                        official_moment_loss, official_text_streams,
-                        official_video_streams, official_weight_dict)
+from ..fixtures import (import_converter, official_detector_base,
+                        official_encoder_decoder, official_layer,
+                        official_moment_loss, official_weight_dict)
 from .base import PARITY_ADAPTERS, ParityAdapter, register_parity_adapter
 
 VIDEOLIGHTS_CONVERTER = 'videolights_official_to_mmmrhd.py'
@@ -33,11 +33,7 @@ def videolights_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
     from mmmrhd.models.detectors.videolights import \
         videolights_saliency_loss
     opt = fx['meta']['opt']
-    proj = official_input_projection(opt)
-    layer = dict(
-        num_heads=opt['nheads'],
-        ffn_dim=opt['dim_feedforward'],
-        dropout=opt['dropout'])
+    layer = official_layer(opt)
     weights = official_weight_dict(opt)
     contrastive = bool(opt.get('contrastive_align_loss'))
     if contrastive:
@@ -45,22 +41,10 @@ def videolights_config_from_fixture(fx: Mapping[str, Any]) -> Dict[str, Any]:
             opt['contrastive_align_loss_coef'])
     mr_to_hd = bool(opt.get('mr_to_hd_loss'))
     return dict(
-        type='VideoLights',
-        official_compat=True,
-        embed_dim=opt['hidden_dim'],
-        max_text_len=opt['max_q_l'],
-        video_proj=dict(proj, streams=official_video_streams(opt)),
-        text_proj=dict(proj, streams=official_text_streams(opt)),
+        official_detector_base('VideoLights', opt),
         fusion=dict(
             type='BiCMFEncoder', num_layers=opt['bicmf_layers'], **layer),
-        encoder=dict(
-            type='TransformerEncoder', num_layers=opt['enc_layers'],
-            **layer),
-        decoder=dict(
-            type='DABMomentDecoder',
-            num_layers=opt['dec_layers'],
-            num_queries=opt['num_queries'],
-            **layer),
+        **official_encoder_decoder(opt, layer),
         feedback=dict(
             type='SpanGRUFeedback', clip_len=float(opt['clip_length']))
         if mr_to_hd else None,

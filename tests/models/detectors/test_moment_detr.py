@@ -3,20 +3,12 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-from mmmrhd.datasets.collate import mrhd_collate
 from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_seeded, qvhl_projections, random_batch,
+                            small_projections)
 
 B, L = 3, 30
-QVHL = dict(
-    video_proj=dict(
-        type='InputProjection',
-        streams=[
-            dict(name='slowfast', dim=2304),
-            dict(name='clip', dim=512),
-            dict(name='tef', dim=2)
-        ]),
-    text_proj=dict(
-        type='InputProjection', streams=[dict(name='clip_text', dim=512)]))
+QVHL = qvhl_projections()
 
 
 def build(**kw):
@@ -24,42 +16,16 @@ def build(**kw):
     cfg = dict(
         type='MomentDETR',
         embed_dim=32,
-        video_proj=dict(
-            type='InputProjection',
-            streams=[dict(name='feat', dim=8),
-                     dict(name='tef', dim=2)]),
-        text_proj=dict(
-            type='InputProjection', streams=[dict(name='clip', dim=6)]),
+        **small_projections(),
         encoder=dict(type='TransformerEncoder', num_layers=1, **layer),
         decoder=dict(
             type='DETRMomentDecoder', num_layers=2, num_queries=4, **layer))
     cfg.update(kw)
-    torch.manual_seed(0)
-    return MODELS.build(cfg).eval()
+    return build_seeded(cfg)
 
 
 def batch():
-    g = torch.Generator().manual_seed(1)
-    vlen, tlen = [L, L - 12, 9], [7, 2, 5]
-    items = []
-    for i in range(B):
-        items.append(
-            dict(
-                inputs=dict(
-                    video_feat=torch.randn(vlen[i], 10, generator=g),
-                    text_feat=torch.randn(tlen[i], 6, generator=g)),
-                data_samples=dict(
-                    qid=i,
-                    query=f'q{i}',
-                    vid=f'v{i}',
-                    duration=2.0 * vlen[i],
-                    clip_len=2.0,
-                    num_clips=vlen[i],
-                    gt_spans=torch.tensor([[0.3, 0.2]]),
-                    saliency_pos_labels=torch.tensor([3, 4]),
-                    saliency_neg_labels=torch.tensor([0, 1]),
-                    ann=dict(qid=i))))
-    return mrhd_collate(items)
+    return random_batch([L, L - 12, 9], [7, 2, 5], saliency_all_labels=None)
 
 
 def test_param_count_at_qvhl_dims():

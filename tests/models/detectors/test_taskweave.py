@@ -5,9 +5,10 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-from mmmrhd.datasets.collate import mrhd_collate
 from mmmrhd.models.detectors import TaskWeave
 from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_seeded, qvhl_projections, random_batch,
+                            small_projections)
 
 B, L, T = 3, 75, 7
 
@@ -16,12 +17,7 @@ def small_cfg(**kw):
     cfg = dict(
         type='TaskWeave',
         embed_dim=32,
-        video_proj=dict(
-            type='InputProjection',
-            streams=[dict(name='feat', dim=8),
-                     dict(name='tef', dim=2)]),
-        text_proj=dict(
-            type='InputProjection', streams=[dict(name='clip', dim=6)]),
+        **small_projections(),
         fusion=dict(type='T2VEncoder', num_layers=1, num_heads=4, ffn_dim=64),
         neck=dict(
             type='TaskDecoupledUnit',
@@ -41,46 +37,15 @@ def small_cfg(**kw):
 
 
 def build(**kw):
-    torch.manual_seed(0)
-    return MODELS.build(small_cfg(**kw)).eval()
+    return build_seeded(small_cfg(**kw))
 
 
 def batch(length=L):
-    g = torch.Generator().manual_seed(1)
-    vlen, tlen = [length, length - 15, 20], [7, 4, 5]
-    items = []
-    for i in range(B):
-        items.append(
-            dict(
-                inputs=dict(
-                    video_feat=torch.randn(vlen[i], 10, generator=g),
-                    text_feat=torch.randn(tlen[i], 6, generator=g)),
-                data_samples=dict(
-                    qid=i,
-                    query=f'q{i}',
-                    vid=f'v{i}',
-                    duration=2.0 * vlen[i],
-                    clip_len=2.0,
-                    num_clips=vlen[i],
-                    gt_spans=torch.tensor([[0.3, 0.2]]),
-                    saliency_pos_labels=torch.tensor([3, 4]),
-                    saliency_neg_labels=torch.tensor([0, 1]),
-                    saliency_all_labels=torch.arange(vlen[i]).float() % 5,
-                    ann=dict(qid=i))))
-    return mrhd_collate(items)
+    return random_batch([length, length - 15, 20], [7, 4, 5])
 
 
 def test_param_count_at_qvhl_dims():
-    qvhl = dict(
-        video_proj=dict(
-            type='InputProjection',
-            streams=[
-                dict(name='slowfast', dim=2304),
-                dict(name='clip', dim=512),
-                dict(name='tef', dim=2)
-            ]),
-        text_proj=dict(
-            type='InputProjection', streams=[dict(name='clip', dim=512)]))
+    qvhl = qvhl_projections()
     official = TaskWeave(official_compat=True, **qvhl)
     assert sum(p.numel() for p in official.parameters()) == 7_784_488
     default = TaskWeave(**qvhl)  # without the unused text PE (8,704)

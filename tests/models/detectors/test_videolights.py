@@ -3,74 +3,41 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-from mmmrhd.datasets.collate import mrhd_collate
 from mmmrhd.models.detectors import videolights_saliency_loss
 from mmmrhd.registry import MODELS
+from mmmrhd.testing import (build_seeded, qvhl_projections, random_batch,
+                            small_detector_cfg)
 
 B, L, T = 3, 20, 7
 
 
 def small_cfg(**kw):
-    layer = dict(num_heads=4, ffn_dim=64)
-    cfg = dict(
-        type='VideoLights',
-        embed_dim=32,
-        video_proj=dict(
-            type='InputProjection',
-            streams=[dict(name='feat', dim=8),
-                     dict(name='tef', dim=2)]),
-        text_proj=dict(
-            type='InputProjection', streams=[dict(name='clip', dim=6)]),
-        fusion=dict(type='BiCMFEncoder', num_layers=1, **layer),
-        encoder=dict(type='TransformerEncoder', num_layers=1, **layer),
-        decoder=dict(
-            type='DABMomentDecoder', num_layers=2, num_queries=4, **layer),
-        align_dim=16)
-    cfg.update(kw)
-    return cfg
+    kw.setdefault('align_dim', 16)
+    return small_detector_cfg('VideoLights', fusion_type='BiCMFEncoder', **kw)
 
 
 def build(**kw):
-    torch.manual_seed(0)
-    return MODELS.build(small_cfg(**kw)).eval()
+    return build_seeded(small_cfg(**kw))
+
+
+def _labels(num_clips):
+    labels = torch.zeros(num_clips)
+    labels[2:6] = torch.tensor([4., 8., 12., 3.])
+    return labels
 
 
 def batch():
-    g = torch.Generator().manual_seed(1)
-    vlen, tlen = [L, L - 6, 9], [7, 4, 5]
-    items = []
-    for i in range(B):
-        labels = torch.zeros(vlen[i])
-        labels[2:6] = torch.tensor([4., 8., 12., 3.])
-        items.append(
-            dict(
-                inputs=dict(
-                    video_feat=torch.randn(vlen[i], 10, generator=g),
-                    text_feat=torch.randn(tlen[i], 6, generator=g)),
-                data_samples=dict(
-                    qid=i,
-                    query=f'q{i}',
-                    vid=f'v{i}',
-                    duration=2.0 * vlen[i],
-                    clip_len=2.0,
-                    num_clips=vlen[i],
-                    gt_spans=torch.tensor([[0.2, 0.2]]),
-                    saliency_pos_labels=torch.tensor([4, 3]),
-                    saliency_neg_labels=torch.tensor([5, 0]),
-                    saliency_all_labels=labels,
-                    ann=dict(qid=i))))
-    return mrhd_collate(items)
+    return random_batch([L, L - 6, 9], [7, 4, 5],
+                        gt_spans=torch.tensor([[0.2, 0.2]]),
+                        saliency_pos_labels=torch.tensor([4, 3]),
+                        saliency_neg_labels=torch.tensor([5, 0]),
+                        saliency_all_labels=_labels)
 
 
 def test_param_count_at_official_dims():
     qvhl = dict(
         embed_dim=256,
-        video_proj=dict(
-            type='InputProjection',
-            streams=[dict(name='sf', dim=2304), dict(name='clip', dim=512),
-                     dict(name='tef', dim=2)]),
-        text_proj=dict(
-            type='InputProjection', streams=[dict(name='clip', dim=512)]),
+        **qvhl_projections(),
         fusion=dict(type='BiCMFEncoder', num_layers=1),
         encoder=dict(type='TransformerEncoder', num_layers=3),
         decoder=dict(type='DABMomentDecoder', num_layers=3, num_queries=10))
