@@ -20,6 +20,7 @@ import torch
 from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.runner import Runner
 
 import mmmrhd.registry as mmmrhd_registry
@@ -104,8 +105,12 @@ def _unique(tag) -> str:
     return f'{tag}_{uuid.uuid4().hex[:8]}'
 
 
-def _run(cfg: dict, test: bool = False):
-    runner = Runner.from_cfg(Config(cfg))
+def _run(cfg: dict):
+    """Build as ``tools/train.py`` does, train, validate once more."""
+    if 'runner_type' in cfg:
+        runner = MMENGINE_RUNNERS.build(Config(cfg))
+    else:
+        runner = Runner.from_cfg(Config(cfg))
     runner.train()
     metrics = runner.val_loop.run()
     return runner, metrics
@@ -143,10 +148,14 @@ def test_demo_models_build_under_foreign_scopes(name):
             assert torch.equal(value, reference[key]), (scope, key)
 
 
-def _demo_run_cfg(name, scope, demo_root, work_dir):
+def _demo_run_cfg(name, scope, demo_root, work_dir, runner_type):
     cfg = Config.fromfile(osp.join(CONFIGS, name, f'{name}_demo.py'))
     cfg = with_prefix(cfg.to_dict())
-    cfg.pop('runner_type')  # MMEngine's Runner (tested: mmmrhd.MRHDRunner)
+    assert cfg['runner_type'] == 'MRHDRunner'
+    if runner_type == 'Runner':
+        cfg.pop('runner_type')  # MMEngine's
+    else:
+        cfg['runner_type'] = runner_type
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key]['dataset'].update(data_root=demo_root, num_train=8,
                                    num_val=4)
@@ -166,20 +175,21 @@ def _demo_run_cfg(name, scope, demo_root, work_dir):
 
 
 # one foreign scope per model keeps the test short; together they cover all
-@pytest.mark.parametrize('name,scope', [
-    ('taskweave', 'fakeaction'),
-    ('tr_detr', 'mmengine'),
-    ('videolights', 'userproj'),
-    ('qd_detr', None),
-    ('moment_detr', 'fakeaction'),
-    ('taskweave', 'mmaction'),
+@pytest.mark.parametrize('name,scope,runner_type', [
+    ('taskweave', 'fakeaction', 'Runner'),
+    ('tr_detr', 'mmengine', 'mmmrhd.MRHDRunner'),
+    ('videolights', 'userproj', 'Runner'),
+    ('qd_detr', None, 'mmmrhd.MRHDRunner'),
+    ('moment_detr', 'fakeaction', 'mmmrhd.MRHDRunner'),
+    ('taskweave', 'mmaction', 'mmmrhd.MRHDRunner'),
 ])
-def test_demo_configs_train_under_foreign_scope(name, scope, demo_root,
-                                                tmp_path):
+def test_demo_configs_train_under_foreign_scope(name, scope, runner_type,
+                                                demo_root, tmp_path):
     _need_scope(scope)
-    cfg = _demo_run_cfg(name, scope, demo_root, str(tmp_path))
+    cfg = _demo_run_cfg(name, scope, demo_root, str(tmp_path), runner_type)
     assert cfg['model']['type'] == 'mmmrhd.' + _demo_model_cfg(name)['type']
     runner, metrics = _run(cfg)
+    assert type(runner).__name__ == runner_type.split('.')[-1]
     assert type(runner.model).__name__ == _demo_model_cfg(name)['type']
     loss = runner.message_hub.get_scalar('train/loss').current()
     assert math.isfinite(loss)
@@ -290,3 +300,33 @@ def test_user_model_with_our_parts(scope, demo_root, tmp_path,
     assert list(state) == list(ref_state)
     for key, value in state.items():
         assert torch.equal(value, ref_state[key]), key
+
+
+def test_documented_example_config(demo_root, tmp_path):
+    """The config of docs/en/advanced_guides/use_from_other_projects.md."""
+    cfg = Config.fromfile(
+        osp.join(TESTS, 'plugin_projects', 'userproj', 'configs',
+                 'tinynet_demo.py'))
+    assert cfg.default_scope == 'userproj'
+    assert cfg.model.type == 'TinyMRHDNet'
+    for key in ('train_dataloader', 'val_dataloader'):
+        cfg[key].dataset.update(data_root=demo_root, num_train=8, num_val=4)
+        cfg[key].batch_size = 4
+    cfg.merge_from_dict({
+        'train_cfg.max_epochs': 2,
+        'train_cfg.val_interval': 1,
+        'work_dir': str(tmp_path),
+        'experiment_name': _unique('doc'),
+        'visualizer.name': _unique('vis'),
+    })
+    userproj_transforms.SEEN_QIDS.clear()
+    runner, metrics = _run(cfg.to_dict())
+    assert isinstance(runner.model.neck, TaskDecoupledUnit)
+    assert isinstance(runner.model.feedback, FeedbackHead)
+    record = next(h for h in runner.hooks
+                  if type(h).__name__ == 'RecordFeedback')
+    # start_epoch=None: from max_epochs // 2 = 1
+    assert record.train == [[False], [True]]
+    assert len(userproj_transforms.SEEN_QIDS) == 2 * 8 + 3 * 4
+    assert metrics['user/num_preds'] == 4
+    assert 0 <= metrics['MR-full-mAP'] <= 100
