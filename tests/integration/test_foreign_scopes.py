@@ -148,6 +148,23 @@ def test_demo_models_build_under_foreign_scopes(name):
             assert torch.equal(value, reference[key]), (scope, key)
 
 
+def _tiny(cfg: dict, scope, demo_root: str, work_dir: str, tag: str) -> None:
+    """Tiny demo data, 2 epochs of 2 iterations, validation every epoch."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if key in cfg:
+            cfg[key]['dataset'].update(data_root=demo_root, num_train=8,
+                                       num_val=4)
+            cfg[key]['batch_size'] = 4
+    cfg.update(
+        default_scope=scope,
+        work_dir=work_dir,
+        experiment_name=_unique(f'{tag}_{scope}'),
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=2,
+                       val_interval=1),
+        randomness=dict(seed=0))
+    cfg['visualizer']['name'] = _unique('vis')
+
+
 def _demo_run_cfg(name, scope, demo_root, work_dir, runner_type):
     cfg = Config.fromfile(osp.join(CONFIGS, name, f'{name}_demo.py'))
     cfg = with_prefix(cfg.to_dict())
@@ -156,18 +173,7 @@ def _demo_run_cfg(name, scope, demo_root, work_dir, runner_type):
         cfg.pop('runner_type')  # MMEngine's
     else:
         cfg['runner_type'] = runner_type
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[key]['dataset'].update(data_root=demo_root, num_train=8,
-                                   num_val=4)
-        cfg[key]['batch_size'] = 4
-    cfg.update(
-        default_scope=scope,
-        work_dir=work_dir,
-        experiment_name=_unique(f'{scope}_{name}'),
-        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=2,
-                       val_interval=1),
-        randomness=dict(seed=0))
-    cfg['visualizer']['name'] = _unique('vis')
+    _tiny(cfg, scope, demo_root, work_dir, name)
     cfg['default_hooks']['checkpoint'] = dict(
         type='mmmrhd.CheckpointHook', interval=1, save_best='MR-full-mAP',
         rule='greater')
@@ -218,18 +224,8 @@ def _user_cfg(scope, demo_root, work_dir):
         for part in (cfg['model'], cfg['val_evaluator'][1],
                      cfg['custom_hooks'][1]):
             part['type'] = 'userproj.' + part['type']
-    for key in ('train_dataloader', 'val_dataloader'):
-        cfg[key]['dataset'].update(data_root=demo_root, num_train=8,
-                                   num_val=4)
-        cfg[key]['batch_size'] = 4
-    cfg.update(
-        default_scope=scope,
-        work_dir=work_dir,
-        experiment_name=_unique(f'user_{scope}'),
-        train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=1),
-        default_hooks=dict(checkpoint=None),
-        randomness=dict(seed=0))
-    cfg['visualizer']['name'] = _unique('vis')
+    _tiny(cfg, scope, demo_root, work_dir, 'user')
+    cfg['default_hooks'] = dict(checkpoint=None)
     return cfg
 
 
