@@ -17,7 +17,7 @@ from .utils import checkpoint as _checkpoint  # noqa: F401 (registers loaders)
 from .version import __version__, version_info
 
 # Register every module (each subpackage imports its registered classes).
-from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401,I001
-from . import visualization  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation  # noqa: E402,F401
+from . import models, visualization  # noqa: E402,F401
 
 __all__ = ['__version__', 'version_info']
