@@ -7,6 +7,9 @@ building from a config imports them lazily: a config with
 reach our modules with the ``mmmrhd.`` prefix (``type='mmmrhd.TaskWeave'``)
 after ``custom_imports=dict(imports=['mmmrhd'])``.
 """
+from typing import Optional
+
+from mmengine import DefaultScope
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -146,9 +149,41 @@ def build_part(registry: Registry, cfg, **default_args):
 
     Returns:
         Any: The built object, or ``cfg`` when it is not a dict.
+
+    Raises:
+        KeyError: The type is unknown. When the caller's default scope
+            knows it (a user project's part named without its prefix inside
+            ours), the message says to write ``type='<scope>.<name>'``.
     """
     if not isinstance(cfg, dict):
         return cfg
     cfg = dict(cfg)
     cfg.setdefault('_scope_', 'mmmrhd')
-    return registry.build(cfg, default_args=default_args or None)
+    caller = DefaultScope.get_current_instance()
+    try:
+        return registry.build(cfg, default_args=default_args or None)
+    except KeyError as e:
+        hint = _caller_scope_hint(registry, cfg.get('type'), caller)
+        if hint is None:
+            raise
+        raise KeyError(f'{e.args[0] if e.args else e} {hint}') from e
+
+
+def _caller_scope_hint(registry: Registry, name,
+                       caller: Optional[DefaultScope]) -> Optional[str]:
+    """A hint when ``name`` is unknown to us but known to the caller's scope.
+
+    Inside an mmmrhd part an unprefixed type resolves in our registries
+    only; a part of the calling project needs its scope prefix there.
+    """
+    if not isinstance(name, str) or '.' in name or caller is None:
+        return None
+    scope = caller.scope_name
+    if scope == registry.scope or registry.get(name) is not None:
+        return None  # the KeyError is about something else
+    child = registry._get_root_registry()._search_child(scope)
+    if child is None or child.get(name) is None:
+        return None
+    return (f"'{name}' is registered in the {scope}::{registry.name} "
+            'registry: inside an mmmrhd part, name it with its scope, '
+            f"type='{scope}.{name}'")

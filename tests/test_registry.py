@@ -150,3 +150,32 @@ def test_build_part_pins_mmmrhd_scope(scope, restore_default_scope):
     module = nn.Linear(1, 1)
     assert mmmrhd_registry.build_part(mmmrhd_registry.MODELS, module) is module
     assert mmmrhd_registry.build_part(mmmrhd_registry.MODELS, None) is None
+
+
+def test_build_part_hints_at_the_callers_prefix(restore_default_scope):
+    """A caller's part named plainly inside ours: the error says how."""
+    hint_models = Registry('model', parent=mmengine.registry.MODELS,
+                           scope='hintproj')
+
+    @hint_models.register_module()
+    class HintOnlyNet(nn.Module):
+        pass
+
+    with DefaultScope.overwrite_default_scope('hintproj'):
+        with pytest.raises(KeyError) as err:
+            mmmrhd_registry.build_part(mmmrhd_registry.MODELS,
+                                       dict(type='HintOnlyNet'))
+        assert ("'HintOnlyNet' is registered in the hintproj::model "
+                'registry: inside an mmmrhd part, name it with its scope, '
+                "type='hintproj.HintOnlyNet'") in str(err.value)
+        # with the prefix it builds
+        net = mmmrhd_registry.build_part(mmmrhd_registry.MODELS,
+                                         dict(type='hintproj.HintOnlyNet'))
+        assert isinstance(net, HintOnlyNet)
+        # a name nobody knows: MMEngine's message, no hint
+        with pytest.raises(KeyError) as err:
+            mmmrhd_registry.build_part(mmmrhd_registry.MODELS,
+                                       dict(type='NoSuchNet'))
+        assert 'NoSuchNet is not in the mmmrhd::model registry' in str(
+            err.value)
+        assert 'hintproj' not in str(err.value)

@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from urllib.parse import quote
 
 import numpy as np
-from matplotlib.image import imsave
 
 __all__ = ['write_html_page', 'render_html_page', 'draw_predictions']
 
@@ -67,6 +66,7 @@ def _png_base64(image: Union[str, np.ndarray]) -> str:
         with open(image, 'rb') as f:
             data = f.read()
     else:
+        from matplotlib.image import imsave  # lazy: heavy import
         buf = io.BytesIO()
         imsave(buf, image, format='png')
         data = buf.getvalue()

@@ -6,9 +6,6 @@ import textwrap
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.image import imsave
 from mmengine.visualization import Visualizer
 
 from mmmrhd.registry import VISUALIZERS
@@ -109,6 +106,9 @@ class MRHDVisualizer(Visualizer):
         if duration is None:
             duration = pred.get('duration') or len(saliency) * clip_len
         duration = float(duration) if duration else clip_len
+        # matplotlib is imported on first use (it is heavy to import).
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         canvas = FigureCanvasAgg(fig)
         ax = fig.add_axes((0.07, 0.18, 0.86, 0.6))
@@ -161,6 +161,7 @@ class MRHDVisualizer(Visualizer):
         """Write an RGB image as PNG (parent directories created)."""
         parent = osp.dirname(osp.abspath(path))
         os.makedirs(parent, exist_ok=True)
+        from matplotlib.image import imsave
         imsave(path, image, format='png')
         return path
 

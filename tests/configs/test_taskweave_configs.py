@@ -193,17 +193,42 @@ def _knobs(path: str):
 # What each ablation changes (paper Tables 4-7); the config headers must
 # say the same (checked against `_knobs`).
 EXPECTED_KNOBS = {
-    'tab4-a_baseline': ['model.feedback', 'model.joint_loss', 'model.neck'],
-    'tab4-b_tdu': ['model.feedback', 'model.joint_loss'],
-    'tab4-c_tdu-jointloss': ['model.feedback'],
-    'tab5-a_iden-iden': ['model.feedback', 'model.neck.mr_expert'],
-    'tab5-b_line-line':
-    ['model.feedback', 'model.neck.mr_expert', 'model.neck.hd_expert'],
-    'tab5-c_cnn-cnn': ['model.feedback', 'model.neck.hd_expert'],
-    'tab5-d_trans-trans':
-    ['model.feedback', 'model.neck.mr_expert', 'model.neck.hd_expert'],
-    'tab5-e_trans-iden': ['model.feedback', 'model.neck.mr_expert'],
-    'tab5-f_cnn-iden': ['model.feedback'],
+    'tab4-a_baseline': [
+        'custom_hooks',
+        'model.feedback',
+        'model.joint_loss',
+        'model.neck',
+    ],
+    'tab4-b_tdu': ['custom_hooks', 'model.feedback', 'model.joint_loss'],
+    'tab4-c_tdu-jointloss': ['custom_hooks', 'model.feedback'],
+    'tab5-a_iden-iden': [
+        'custom_hooks',
+        'model.feedback',
+        'model.neck.mr_expert',
+    ],
+    'tab5-b_line-line': [
+        'custom_hooks',
+        'model.feedback',
+        'model.neck.mr_expert',
+        'model.neck.hd_expert',
+    ],
+    'tab5-c_cnn-cnn': [
+        'custom_hooks',
+        'model.feedback',
+        'model.neck.hd_expert',
+    ],
+    'tab5-d_trans-trans': [
+        'custom_hooks',
+        'model.feedback',
+        'model.neck.mr_expert',
+        'model.neck.hd_expert',
+    ],
+    'tab5-e_trans-iden': [
+        'custom_hooks',
+        'model.feedback',
+        'model.neck.mr_expert',
+    ],
+    'tab5-f_cnn-iden': ['custom_hooks', 'model.feedback'],
     'tab6_sum': ['model.joint_loss'],
     'tab6_weighted-sum': ['model.joint_loss'],
     'tab7_bi-mrhd': ['model.feedback.manner'],

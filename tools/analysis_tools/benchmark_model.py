@@ -23,7 +23,8 @@ batch every step (weights change); ``warmup`` untimed steps, then ``steps``
 timed ones. **Inference** is ``eval()`` + ``no_grad`` forward only (no
 post-processing, no matcher): ``warmup`` untimed, then ``--infer-steps``
 timed passes. Rows: train with the model's feedback off and on (models with
-a ``feedback_active`` attribute; otherwise one train row) and inference
+a ``FeedbackHead``, i.e. a ``feedback_active`` switch; otherwise one train
+row) and inference
 (feedback on). ``--repeat N`` runs everything N times, interleaved, and
 reports medians.
 
@@ -53,6 +54,7 @@ from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
 
 from mmmrhd.datasets.collate import collate_targets, mrhd_collate
+from mmmrhd.engine.hooks import find_feedback_switches
 from mmmrhd.registry import MODELS, OPTIMIZERS
 from mmmrhd.structures.spans import span_xx_to_cxw
 from mmmrhd.utils import register_all_modules
@@ -217,14 +219,12 @@ class Runner:
 
     @property
     def has_feedback(self) -> bool:
-        """A ``feedback_active`` switch and (if the model has the attribute)
-        a configured ``feedback`` part."""
-        return (hasattr(self.model, 'feedback_active')
-                and getattr(self.model, 'feedback', True) is not None)
+        """Whether the model has a feedback switch (a ``FeedbackHead``)."""
+        return bool(find_feedback_switches(self.model))
 
     def set_feedback(self, on: bool) -> None:
-        if self.has_feedback:
-            self.model.feedback_active = on
+        for module in find_feedback_switches(self.model):
+            module.feedback_active = on
 
     def train_step(self) -> float:
         self.model.train()

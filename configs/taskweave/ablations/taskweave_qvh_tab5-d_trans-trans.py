@@ -4,8 +4,8 @@
 # 8 heads, FFN 1024, dropout 0.1, then max-pool 5; paper §4.2 "All
 # Transformer layers follow the consistent configuration").
 # Paper: R1@0.7 48.32, MR mAP 42.85, HD mAP 38.61, HIT@1 61.10.
-# Knobs vs taskweave_qvh.py: model.feedback, model.neck.mr_expert,
-# model.neck.hd_expert.
+# Knobs vs taskweave_qvh.py: custom_hooks, model.feedback,
+# model.neck.mr_expert, model.neck.hd_expert.
 _base_ = ['./taskweave_qvh_tab5-f_cnn-iden.py']
 
 model = dict(

@@ -33,8 +33,8 @@ class TaskWeave(BaseMRHDDetector):
     (e.g. the MR decoder of the released HD2MR pass 1 and of the negative
     pass); outputs, losses and gradients are unchanged.
 
-    ``feedback_active`` is a plain attribute (default True, so inference has
-    feedback, as the official ``epoch_i=None``); a hook
+    ``feedback_active`` is the switch of the feedback head (default True,
+    so inference has feedback, as the official ``epoch_i=None``); a hook
     (``FeedbackActivationHook``) switches it per epoch.
 
     ``official_compat=True`` switches every part to the released behaviour
@@ -135,8 +135,21 @@ class TaskWeave(BaseMRHDDetector):
             keep_unused_text_pos = official_compat
         self._add_unused_text_pos(keep_unused_text_pos, max_text_len)
         self._check_widths(self._part_widths())
-        #: Whether inter-task feedback runs (set by FeedbackActivationHook).
-        self.feedback_active = True
+
+    @property
+    def feedback_active(self) -> bool:
+        """Whether inter-task feedback runs: the switch of ``feedback``.
+
+        The switch lives on the :class:`FeedbackHead` (which
+        ``FeedbackActivationHook`` sets); this property reads and writes it.
+        Always False without a feedback head; setting it then has no effect.
+        """
+        return self.feedback is not None and self.feedback.feedback_active
+
+    @feedback_active.setter
+    def feedback_active(self, value: bool) -> None:
+        if self.feedback is not None:
+            self.feedback.feedback_active = bool(value)
 
     # ------------------------------------------------------------ passes
     def _fuse(self,
@@ -213,7 +226,7 @@ class TaskWeave(BaseMRHDDetector):
         losses) and, with ``with_neg``, ``saliency_scores_neg`` ``(B, L)``."""
         video, text, video_mask, text_mask, video_pos, text_pos, _ = \
             self._embed_inputs(inputs)
-        with_feedback = self.feedback is not None and self.feedback_active
+        with_feedback = self.feedback_active
         tasks = self.feedback.required_tasks if with_feedback else ('mr', 'hd')
         if with_neg:
             mem, hd_neg = self._encode_with_negative(video, text, video_mask,

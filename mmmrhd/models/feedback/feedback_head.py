@@ -74,8 +74,14 @@ class FeedbackHead(nn.Module):
     * the ``official_compat`` flag of both converters (H2M mean over
       padding, M2M 150-s grid).
 
-    The negative (mismatched text) pass never gets feedback; whether
-    feedback is on is decided by the detector (``feedback_active``).
+    The negative (mismatched text) pass never gets feedback.
+
+    ``feedback_active`` (a plain attribute, default True) is the switch:
+    while False, :meth:`forward` runs both decoders without feedback
+    (``D_MR(X_mr)``, ``Y_HD(X_hd)``). ``FeedbackActivationHook`` finds every
+    FeedbackHead in the model (at any depth, inside DDP/EMA wrappers too)
+    and sets it per epoch, so a model that contains this head needs no
+    switch of its own.
 
     Args:
         manner (str): One of :data:`MANNERS`. Defaults to ``'hd2mr'`` (the
@@ -123,16 +129,21 @@ class FeedbackHead(nn.Module):
         m2m.setdefault('official_compat', official_compat)
         self.h2m = build_part(TASK_UTILS, h2m)
         self.m2m = build_part(TASK_UTILS, m2m)
+        #: Whether feedback runs (set per epoch by FeedbackActivationHook).
+        self.feedback_active = True
 
     def extra_repr(self) -> str:
         return (f"manner='{self.manner}', hgf_level='{self.hgf_level}', "
+                f'feedback_active={self.feedback_active}, '
                 f'mgf_sum_masked={self.mgf_sum_masked}, h2m={self.h2m}, '
                 f'm2m={self.m2m}')
 
     @property
     def required_tasks(self) -> Sequence[str]:
         """Task features the detector must compute before calling."""
-        return ('hd', ) if self.hgf_level == 'input' else ('mr', 'hd')
+        if self.feedback_active and self.hgf_level == 'input':
+            return ('hd', )
+        return ('mr', 'hd')
 
     def _mgf(self, x_hd: Tensor, spans: Tensor, video_mask: Tensor,
              decode_hd: DecodeHD) -> Tensor:
@@ -173,8 +184,16 @@ class FeedbackHead(nn.Module):
                 ``X_mr`` from the masked input (``hgf_level='input'``).
 
         Returns:
-            tuple: ``((logits, spans), saliency)``.
+            tuple: ``((logits, spans), saliency)``; without feedback
+            (``feedback_active`` False) ``(decode_mr(x_mr),
+            decode_hd(x_hd, None))``.
         """
+        if not self.feedback_active:
+            if x_mr is None:
+                raise ValueError(
+                    'FeedbackHead: feedback is off (feedback_active=False), '
+                    'so x_mr is needed; compute the tasks of required_tasks')
+            return decode_mr(x_mr), decode_hd(x_hd, None)
         manner = self.manner
         if manner == 'mr2hd':
             mr = decode_mr(x_mr)

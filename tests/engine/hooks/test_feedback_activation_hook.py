@@ -1,14 +1,19 @@
 # Copyright (c) mmmrhd contributors. All rights reserved.
 """FeedbackActivationHook: epoch-driven switch, val follows, test on."""
+import os
+
 import pytest
 import torch
+import torch.distributed as dist
 from mmengine.evaluator import BaseMetric
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
-from mmmrhd.engine.hooks import FeedbackActivationHook
+from mmmrhd.engine.hooks import FeedbackActivationHook, find_feedback_switches
+from mmmrhd.models.feedback import FeedbackHead
 from mmmrhd.registry import METRICS, MODELS
+from mmmrhd.utils.errors import ConfigError
 
 
 @MODELS.register_module(force=True)
@@ -27,6 +32,39 @@ class _FeedbackToyModel(BaseModel):
         if mode == 'loss':
             return dict(loss=y**2)
         return [dict(v=float(y))]
+
+
+@MODELS.register_module(force=True)
+class _NestedFeedbackModel(BaseModel):
+    """A user model with a FeedbackHead two levels down, no switch of its
+    own; records the head's switch per forward call."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+        self.blocks = torch.nn.ModuleDict(
+            dict(fuse=torch.nn.Sequential(torch.nn.Identity(),
+                                          FeedbackHead(manner='mr2hd'))))
+        self.seen = []
+
+    @property
+    def head(self):
+        return self.blocks['fuse'][1]
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        self.seen.append((mode, self.head.feedback_active))
+        y = self.linear(torch.stack(inputs)).sum()
+        if mode == 'loss':
+            return dict(loss=y**2)
+        return [dict(v=float(y))]
+
+
+@MODELS.register_module(force=True)
+class _NoFeedbackModel(_FeedbackToyModel):
+
+    def __init__(self):
+        super().__init__()
+        del self.feedback_active
 
 
 @METRICS.register_module(force=True)
@@ -54,11 +92,12 @@ def _loader():
                 collate_fn=dict(type='pseudo_collate'))
 
 
-def _run(tmp_path, start_epoch, max_epochs=4):
-    runner = Runner(
-        model=dict(type='_FeedbackToyModel'),
+def _runner(tmp_path, start_epoch, max_epochs=4,
+            model='_FeedbackToyModel'):
+    return Runner(
+        model=dict(type=model),
         work_dir=str(tmp_path),
-        experiment_name=f'fb_{start_epoch}',
+        experiment_name=f'fb_{start_epoch}_{model}',
         train_dataloader=_loader(), val_dataloader=_loader(),
         test_dataloader=_loader(),
         val_evaluator=dict(type='_NullMetric'),
@@ -70,9 +109,14 @@ def _run(tmp_path, start_epoch, max_epochs=4):
                            start_epoch=start_epoch)],
         default_hooks=dict(checkpoint=None),
         default_scope='mmmrhd')
+
+
+def _run(tmp_path, start_epoch, max_epochs=4, model='_FeedbackToyModel'):
+    runner = _runner(tmp_path, start_epoch, max_epochs, model)
     runner.train()
     train_seen = list(runner.model.seen)
-    runner.model.feedback_active = False
+    for module in find_feedback_switches(runner.model):
+        module.feedback_active = False
     runner.model.seen.clear()
     runner.test()
     return train_seen, list(runner.model.seen)
@@ -88,6 +132,16 @@ def test_switches_at_start_epoch(tmp_path):
     assert test_seen and all(on for _, on in test_seen)
 
 
+def test_switches_feedback_head_nested_in_user_model(tmp_path):
+    seen, test_seen = _run(tmp_path, start_epoch=1, max_epochs=3,
+                           model='_NestedFeedbackModel')
+    train = [on for mode, on in seen if mode == 'loss']
+    val = [on for mode, on in seen if mode == 'predict']
+    assert train == [False, True, True]
+    assert val == [False, True, True]
+    assert test_seen and all(on for _, on in test_seen)
+
+
 def test_default_is_half_of_max_epochs(tmp_path):
     seen, _ = _run(tmp_path, start_epoch=None, max_epochs=6)
     train = [on for mode, on in seen if mode == 'loss']
@@ -95,8 +149,9 @@ def test_default_is_half_of_max_epochs(tmp_path):
 
 
 def test_bad_arguments_and_model_without_switch(tmp_path):
-    with pytest.raises(ValueError, match='start_epoch'):
-        FeedbackActivationHook(start_epoch=-1)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ConfigError, match='start_epoch'):
+            FeedbackActivationHook(start_epoch=bad)
     hook = FeedbackActivationHook(start_epoch=0)
 
     class _R:
@@ -104,5 +159,56 @@ def test_bad_arguments_and_model_without_switch(tmp_path):
         epoch = 0
         max_epochs = 2
 
-    with pytest.raises(AttributeError, match='feedback_active'):
+    with pytest.raises(ConfigError) as err:
         hook.before_train_epoch(_R())
+    assert str(err.value) == (
+        'FeedbackActivationHook: the model (Linear) contains no module with '
+        'a "feedback_active" switch (a FeedbackHead); remove the hook from '
+        'custom_hooks or give the model a FeedbackHead')
+    # a run fails before its first iteration, not silently
+    runner = _runner(tmp_path, 0, model='_NoFeedbackModel')
+    with pytest.raises(ConfigError, match=r'model \(_NoFeedbackModel\)'):
+        runner.train()
+    assert runner.model.seen == []
+
+
+class _Hooked:
+    """The parts of a runner the hook reads."""
+
+    def __init__(self, model, epoch=0, max_epochs=4):
+        self.model, self.epoch, self.max_epochs = model, epoch, max_epochs
+
+
+def _head_model():
+    return torch.nn.Sequential(torch.nn.Linear(2, 2),
+                               torch.nn.Sequential(FeedbackHead()))
+
+
+def test_finds_heads_inside_ema_wrapper():
+    ema = ExponentialMovingAverage(_head_model())
+    switches = find_feedback_switches(ema)
+    assert switches == [ema.module[1][0]]
+    hook = FeedbackActivationHook(start_epoch=2)
+    hook.before_train_epoch(_Hooked(ema, epoch=1))
+    assert ema.module[1][0].feedback_active is False
+    hook.before_train_epoch(_Hooked(ema, epoch=2))
+    assert ema.module[1][0].feedback_active is True
+
+
+def test_finds_heads_inside_ddp(tmp_path):
+    from mmmrhd.models.wrappers import MRHDDistributedDataParallel
+    assert not dist.is_initialized()
+    os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+    store = dist.FileStore(str(tmp_path / 'store'), 1)
+    dist.init_process_group('gloo', store=store, rank=0, world_size=1)
+    try:
+        inner = _head_model()
+        ddp = MRHDDistributedDataParallel(module=inner)
+        hook = FeedbackActivationHook(start_epoch=None)  # max_epochs // 2
+        hook.before_train_epoch(_Hooked(ddp, epoch=1, max_epochs=4))
+        assert inner[1][0].feedback_active is False
+        hook.before_test_epoch(_Hooked(ddp))
+        assert inner[1][0].feedback_active is True
+        assert find_feedback_switches(ddp) == [inner[1][0]]
+    finally:
+        dist.destroy_process_group()

@@ -74,6 +74,16 @@ def test_official_compat_reaches_every_part():
     assert not default.fusion.official_compat
     assert default.feedback.hgf_level == 'decoder'
     assert default.feedback_active is True
+    # the switch lives on the FeedbackHead; the property reads/writes it
+    default.feedback_active = False
+    assert default.feedback.feedback_active is False
+    default.feedback.feedback_active = True
+    assert default.feedback_active is True
+    assert 'feedback_active' not in vars(default)  # not a switch of its own
+    no_feedback = build(feedback=None)
+    assert no_feedback.feedback_active is False
+    no_feedback.feedback_active = True  # nothing to switch on
+    assert no_feedback.feedback_active is False
 
 
 def test_tensor_mode_outputs():

@@ -117,3 +117,30 @@ def test_config_errors():
     # official-compat defaults to the decoder level for other manners
     assert FeedbackHead(manner='bi', official_compat=True).hgf_level == \
         'decoder'
+
+
+@pytest.mark.parametrize('manner', ['mr2hd', 'hd2mr', 'bi', 'mr_hd', 'hd_mr'])
+def test_switched_off_runs_both_decoders_without_feedback(manner):
+    head = FeedbackHead(manner=manner)
+    assert head.feedback_active is True  # on by default (inference)
+    head.feedback_active = False
+    assert 'feedback_active=False' in repr(head)
+    rec = Recorder()
+    (_, spans), sal = _run(head, rec)
+    # one unguided pass each: D_MR(X_mr), Y_HD(X_hd) with no sum input
+    assert [c[0] for c in rec.calls] == ['mr', 'hd']
+    assert rec.calls[0][1] is X_MR
+    assert rec.calls[1][1] is X_HD and rec.calls[1][2] is None
+    torch.testing.assert_close(spans[-1], SPANS)
+    torch.testing.assert_close(sal, X_HD[..., 0])  # [0, 2, 4, 6]
+
+
+def test_switch_and_required_tasks_of_input_level_hgf():
+    head = FeedbackHead(manner='hd2mr', official_compat=True)
+    assert head.hgf_level == 'input'
+    assert tuple(head.required_tasks) == ('hd', )
+    head.feedback_active = False
+    # without feedback both task features are decoded directly
+    assert tuple(head.required_tasks) == ('mr', 'hd')
+    with pytest.raises(ValueError, match='x_mr is needed'):
+        head(None, X_HD, MASK, Recorder().decode_mr, Recorder().decode_hd)

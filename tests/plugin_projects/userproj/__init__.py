@@ -1,0 +1,2 @@
+# Copyright (c) mmmrhd contributors. All rights reserved.
+"""A user project that uses mmmrhd parts (scope tests)."""
