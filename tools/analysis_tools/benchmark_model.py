@@ -24,17 +24,20 @@ timed ones. **Inference** is ``eval()`` + ``no_grad`` forward only (no
 post-processing, no matcher): ``warmup`` untimed, then ``--infer-steps``
 timed passes. Rows: train with the model's feedback off and on (models with
 a ``feedback_active`` attribute; otherwise one train row) and inference
-(feedback on). ``--repeat N`` runs everything N times, interleaved, and
-reports medians.
+(feedback on). samples/s = ``B`` / the median seconds of the timed steps
+(over all ``--repeat N`` runs). With ``--official-root`` ours and the
+official code run interleaved step by step (who goes first alternates), so
+load from other processes hits both alike.
 
 The ratio column compares with the official implementation:
 
-* ``--official-root PATH`` (a checkout of the official repository, e.g.
-  EdenGabriel/TaskWeave): its model and criterion are built with the
-  official QVHighlights script options, the same batch is fed in its input
-  layout and timed in the same run (official feedback off/on = ``epoch_i``
-  50/150, inference ``epoch_i=None``). Only models with an entry in
-  ``OFFICIAL_ADAPTERS`` support this.
+* ``--official-root PATH`` (a checkout of the official repository:
+  EdenGabriel/TaskWeave, wjun0830/QD-DETR or mingyao1120/TR-DETR): its
+  model and criterion are built with the official QVHighlights script
+  options, the same batch is fed in its input layout and timed in the same
+  run (TaskWeave feedback off/on = ``epoch_i`` 50/150, inference
+  ``epoch_i=None``). Only models with an entry in ``OFFICIAL_ADAPTERS``
+  support this.
 * otherwise the anchor numbers of ``official_speed.md`` are used, measured
   with the official code on this machine kind (2-core CPU); they only apply
   to the default shapes.
