@@ -204,6 +204,36 @@ def build_model(cfg: Config, video_dim: int, text_dim: int,
     return MODELS.build(model_cfg).to(device)
 
 
+def official_inputs(inputs: Dict[str, torch.Tensor]) -> Dict[str, Any]:
+    """Our padded inputs in the official keyword layout (``src_txt``,
+    ``src_txt_mask``, ``src_vid``, ``src_vid_mask``)."""
+    return dict(
+        src_txt=inputs['text_feat'],
+        src_txt_mask=inputs['text_mask'],
+        src_vid=inputs['video_feat'],
+        src_vid_mask=inputs['video_mask'])
+
+
+def cuda_as_identity(device: torch.device):
+    """Context in which ``Tensor.cuda()`` is the identity (CPU runs of
+    official code that calls ``.cuda()``); a no-op on CUDA devices."""
+    if device.type == 'cuda':
+        return contextlib.nullcontext()
+    return _patched(torch.Tensor, 'cuda', lambda t, *a, **k: t)
+
+
+def optimizer_step(model: torch.nn.Module, optimizer: Any,
+                   total: torch.Tensor, max_norm: float = GRAD_CLIP) -> float:
+    """``zero_grad`` -> ``backward`` -> ``clip_grad_norm_(max_norm)`` (if
+    > 0) -> ``step``; returns ``float(total)``."""
+    optimizer.zero_grad()
+    total.backward()
+    if max_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return float(total.detach())
+
+
 class Runner:
     """Timed train step and inference of one implementation."""
 
@@ -238,11 +268,7 @@ class Runner:
         self.model.train()
         losses = self.model(self.inputs, self.samples, mode='loss')
         total, _ = self.model.parse_losses(losses)
-        self.optimizer.zero_grad()
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
-        self.optimizer.step()
-        return float(total.detach())
+        return optimizer_step(self.model, self.optimizer, total)
 
     def infer_step(self) -> None:
         self.model.eval()
@@ -315,12 +341,7 @@ class OfficialTaskWeave(Runner):
         self.device = device
         super().__init__(model.to(device), batch)
         self.epoch_i = 50
-        i = self.inputs
-        self.official_inputs = dict(
-            src_txt=i['text_feat'],
-            src_txt_mask=i['text_mask'],
-            src_vid=i['video_feat'],
-            src_vid_mask=i['video_mask'])
+        self.official_inputs = official_inputs(self.inputs)
         self.targets = collate_targets(self.samples, device)
 
     @property
@@ -333,9 +354,7 @@ class OfficialTaskWeave(Runner):
 
     def patch(self):
         # transformer.py calls .cuda() once: identity on CPU, only here.
-        if self.device.type == 'cuda':
-            return contextlib.nullcontext()
-        return _patched(torch.Tensor, 'cuda', lambda t, *a, **k: t)
+        return cuda_as_identity(self.device)
 
     def train_step(self) -> float:
         # Official train.py train_epoch, one iteration.
@@ -355,11 +374,7 @@ class OfficialTaskWeave(Runner):
         loss_mr, loss_hd = sum(mr), sum(hd)
         total = (2 * loss_hd * torch.exp(-hd_log_var) +
                  loss_mr * torch.exp(-mr_log_var) + hd_log_var + mr_log_var)
-        self.optimizer.zero_grad()
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
-        self.optimizer.step()
-        return float(total.detach())
+        return optimizer_step(self.model, self.optimizer, total)
 
     def infer_step(self) -> None:
         self.model.eval()
@@ -537,12 +552,7 @@ class OfficialMomentDETRFamily(Runner):
         self.device = device
         super().__init__(model.to(device), batch)
         self.optimizer = optimizer  # official AdamW(lr, weight_decay=wd)
-        i = self.inputs
-        self.official_inputs = dict(
-            src_txt=i['text_feat'],
-            src_txt_mask=i['text_mask'],
-            src_vid=i['video_feat'],
-            src_vid_mask=i['video_mask'])
+        self.official_inputs = official_inputs(self.inputs)
         self.targets = collate_targets(self.samples, device)
 
     def options(self, base_options: Any, video_dim: int, text_dim: int,
@@ -575,9 +585,7 @@ class OfficialMomentDETRFamily(Runner):
         return losses
 
     def patch(self):
-        if self.device.type == 'cuda':
-            return contextlib.nullcontext()
-        return _patched(torch.Tensor, 'cuda', lambda t, *a, **k: t)
+        return cuda_as_identity(self.device)
 
     def train_step(self) -> float:
         self.model.train()
@@ -588,13 +596,8 @@ class OfficialMomentDETRFamily(Runner):
         losses = sum(loss_dict[k] * weight_dict[k] for k in loss_dict.keys()
                      if k in weight_dict)
         losses = self.extra_loss(outputs, losses)
-        self.optimizer.zero_grad()
-        losses.backward()
-        if self.opt.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(),
-                                           self.opt.grad_clip)
-        self.optimizer.step()
-        return float(losses.detach())
+        return optimizer_step(self.model, self.optimizer, losses,
+                              self.opt.grad_clip)
 
     def infer_step(self) -> None:
         self.model.eval()
