@@ -24,10 +24,8 @@ timed ones. **Inference** is ``eval()`` + ``no_grad`` forward only (no
 post-processing, no matcher): ``warmup`` untimed, then ``--infer-steps``
 timed passes. Rows: train with the model's feedback off and on (models with
 a ``feedback_active`` attribute; otherwise one train row) and inference
-(feedback on). samples/s = ``B`` / the median seconds of the timed steps
-(over all ``--repeat N`` runs). With ``--official-root`` ours and the
-official code run interleaved step by step (who goes first alternates), so
-load from other processes hits both alike.
+(feedback on). ``--repeat N`` runs everything N times, interleaved, and
+reports medians.
 
 The ratio column compares with the official implementation:
 
@@ -41,6 +39,11 @@ The ratio column compares with the official implementation:
 * otherwise the anchor numbers of ``official_speed.md`` are used, measured
   with the official code on this machine kind (2-core CPU); they only apply
   to the default shapes.
+
+samples/s = ``B`` / the median seconds of the timed steps of a row (over
+all repeats). With ``--official-root`` ours and the official code run
+interleaved step by step (who goes first alternates), so load from other
+processes hits both alike.
 """
 import argparse
 import contextlib
