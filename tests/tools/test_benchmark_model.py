@@ -178,3 +178,285 @@ def test_in_run_official_comparison(tool, config, capsys):
     rows = _rows(out)
     assert all(cells[2].endswith('x') for cells in rows.values())
     assert f'official: {root}, timed in this run' in out
+
+
+# --- official moment_detr-family runners (QD-DETR, TR-DETR) -----------------
+
+#: A fake official checkout: the modules and call signatures the runner uses
+#: (config.BaseOptions, inference.setup_model, train.set_seed, loss_fun/*),
+#: importing what the real ones import (tqdm, pandas, tensorboard,
+#: torchvision, a top-level ``utils`` package) and calling ``.cuda()``.
+FAKE_CONFIG = '''
+import argparse
+from utils.basic_utils import marker
+
+
+class BaseOptions:
+
+    def __init__(self):
+        self.parser = None
+
+    def initialize(self):
+        p = argparse.ArgumentParser()
+        p.add_argument('--dset_name', type=str)
+        p.add_argument('--seed', type=int, default=2018)
+        p.add_argument('--lr', type=float, default=1e-4)
+        p.add_argument('--wd', type=float, default=1e-4)
+        p.add_argument('--grad_clip', type=float, default=0.1)
+        p.add_argument('--no_pin_memory', action='store_true')
+        p.add_argument('--ctx_mode', type=str, default='video_tef')
+        p.add_argument('--v_feat_dim', type=int)
+        p.add_argument('--t_feat_dim', type=int)
+        p.add_argument('--exp_id', type=str)
+        p.add_argument('--bsz', type=int, default=32)
+        p.add_argument('--n_epoch', type=int, default=200)
+        p.add_argument('--lr_drop', type=int, default=400)
+        p.add_argument('--lw_saliency', type=float, default=1.0)
+        p.add_argument('--label_loss_coef', type=float, default=4)
+        p.add_argument('--VTC_loss_coef', type=float, default=1)
+        p.add_argument('--CTC_loss_coef', type=float, default=1)
+        self.parser = p
+'''
+FAKE_MODEL = '''
+import torch
+import torchvision
+from torch import nn
+
+CALLS = []
+
+
+class Model(nn.Module):
+
+    def __init__(self, opt):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(opt.v_feat_dim))
+
+    def forward(self, src_txt, src_txt_mask, src_vid, src_vid_mask):
+        CALLS.append(dict(src_txt=src_txt, src_txt_mask=src_txt_mask,
+                          src_vid=src_vid, src_vid_mask=src_vid_mask))
+        zero = torch.zeros(1).cuda()  # official transformer.py does this
+        v = (src_vid * self.w).sum() * 0 + zero.sum()
+        return dict(v=v, src_vid_ed=src_vid, src_txt_ed=src_txt,
+                    src_vid_cls_ed=src_vid.mean(1),
+                    src_txt_cls_ed=src_txt.mean(1))
+
+
+class Criterion(nn.Module):
+    weight_dict = dict(loss_a=10.0, loss_b=1.0)
+
+    def forward(self, outputs, targets):
+        focal = torchvision.ops.focal_loss.sigmoid_focal_loss(
+            torch.zeros(1), torch.ones(1), alpha=0.25, gamma=2.0)
+        return dict(loss_a=outputs['v'] + 2.0, loss_b=focal.sum() + 3.0,
+                    loss_unweighted=outputs['v'] + 100.0)
+
+
+def build_model(opt):
+    return Model(opt), Criterion()
+'''
+FAKE_INFERENCE = '''
+import torch
+from tqdm import tqdm
+from utils.basic_utils import marker
+from {pkg}.model import build_model
+
+
+def setup_model(opt):
+    model, criterion = build_model(opt)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=opt.lr,
+                                  weight_decay=opt.wd)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, opt.lr_drop)
+    return model, criterion, optimizer, scheduler
+'''
+FAKE_TRAIN = '''
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from {pkg}.inference import setup_model
+
+SEEDS = []
+
+
+def set_seed(seed, use_cuda=True):
+    SEEDS.append(seed)
+    torch.manual_seed(seed)
+'''
+FAKE_VTC = '''
+class VTCLoss:
+
+    def __call__(self, src_txt_cls, src_vid_cls):
+        return src_vid_cls.sum() * 0 + 1.0
+'''
+FAKE_CTC = '''
+class CTC_Loss:
+    ARGS = []
+
+    def __call__(self, src_vid, src_txt, pos_mask, vid_mask, txt_mask):
+        CTC_Loss.ARGS.append(pos_mask)
+        return src_vid.sum() * 0 + 2.0
+'''
+
+
+def _fake_official(root, pkg):
+    """Write a fake official checkout of package ``pkg`` under ``root``."""
+    files = {
+        f'{pkg}/__init__.py': '',
+        f'{pkg}/config.py': FAKE_CONFIG,
+        f'{pkg}/model.py': FAKE_MODEL,
+        f'{pkg}/inference.py': FAKE_INFERENCE.format(pkg=pkg),
+        f'{pkg}/train.py': FAKE_TRAIN.format(pkg=pkg),
+        f'{pkg}/loss_fun/VTCLoss.py': FAKE_VTC,
+        f'{pkg}/loss_fun/CTCLoss.py': FAKE_CTC,
+        # No __init__.py, like the official top-level utils.
+        'utils/basic_utils.py': 'import pandas as pd\nmarker = 1\n',
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(root)
+
+
+@pytest.mark.parametrize('adapter,pkg,seed,extra', [
+    ('OfficialTRDETR', 'tr_detr', 2017, 0.3 * 1.0 + 0.5 * 2.0),
+    ('OfficialQDDETR', 'qd_detr', 2018, 0.0),
+])
+def test_official_family_runner_on_fake_checkout(tool, tmp_path, adapter, pkg,
+                                                 seed, extra):
+    import sys
+    root = _fake_official(tmp_path / 'official', pkg)
+    before = {n: sys.modules.get(n) for n in ('utils', 'torchvision', 'tqdm')}
+    batch = tool.make_batch(4, 8, 20, 12, seed=0)
+    cls = getattr(tool, adapter)
+    runner = cls(root, batch, 20, 12, torch.device('cpu'), seed=0)
+    # The checkout and the import stubs do not leak out of the runner.
+    assert root not in sys.path
+    for name, module in before.items():
+        assert sys.modules.get(name) is module
+    assert not any(n.split('.')[0] == pkg for n in sys.modules)
+    assert tool.OFFICIAL_ADAPTERS[{'tr_detr': 'TRDETR',
+                                   'qd_detr': 'QDDETR'}[pkg]] is cls
+    # Options: parser defaults + script options, TEF adds 2 columns.
+    opt = runner.opt
+    assert (opt.v_feat_dim, opt.t_feat_dim, opt.seed) == (20, 12, seed)
+    assert opt.use_tef and opt.use_video and opt.dset_name == 'hl'
+    train_mod = sys.modules.get(f'{pkg}.train')
+    assert train_mod is None  # removed again; the runner keeps references
+    assert isinstance(runner.optimizer, torch.optim.AdamW)
+    assert runner.optimizer.defaults['weight_decay'] == 1e-4
+    cuda = torch.Tensor.cuda
+    w0 = runner.model.w.detach().clone()
+    with runner.patch():
+        loss = runner.train_step()
+    assert torch.Tensor.cuda is cuda
+    # Weighted sum (loss_unweighted is left out): 10 * 2 + 1 * (3 + focal)
+    # with focal(x=0, t=1) = alpha (1 - p)^2 ln 2 = 0.25 * 0.25 * ln 2.
+    focal = 0.25 * 0.25 * 0.6931471805599453
+    assert loss == pytest.approx(20.0 + 3.0 + focal + extra, rel=1e-6)
+    # AdamW step with zero gradient: only the decay, w * (1 - lr * wd).
+    torch.testing.assert_close(runner.model.w.detach(),
+                               w0 * (1 - 1e-4 * 1e-4))
+    calls = runner.model.forward.__globals__['CALLS']
+    inputs = batch['inputs']
+    assert calls[-1]['src_vid'] is inputs['video_feat']
+    assert calls[-1]['src_txt_mask'] is inputs['text_mask']
+    with runner.patch():
+        runner.infer_step()
+    assert not runner.model.training and len(calls) == 2
+    if pkg == 'tr_detr':
+        # CTC reads the batch's pos_mask: 1 at the relevant clips.
+        pos_mask = runner.ctc_loss.ARGS[-1]
+        for i, s in enumerate(batch['data_samples']):
+            expected = torch.zeros(pos_mask.shape[1])
+            expected[s['ann']['relevant_clip_ids']] = 1
+            torch.testing.assert_close(pos_mask[i], expected)
+
+
+def test_official_family_runner_errors(tool, tmp_path):
+    batch = tool.make_batch(2, 4, 20, 12, seed=0)
+    with pytest.raises(FileNotFoundError,
+                       match='tr_detr/model.py .*mingyao1120/TR-DETR'):
+        tool.OfficialTRDETR(str(tmp_path), batch, 20, 12,
+                            torch.device('cpu'), 0)
+    with pytest.raises(FileNotFoundError, match='wjun0830/QD-DETR'):
+        tool.OfficialQDDETR(str(tmp_path), batch, 20, 12,
+                            torch.device('cpu'), 0)
+
+
+def test_torchvision_focal_loss_shim(tool):
+    x = torch.tensor([0.0, 2.0, -1.0])
+    t = torch.tensor([1.0, 0.0, 1.0])
+    p = torch.sigmoid(x)
+    # Hand-written RetinaNet focal loss, element by element.
+    expected = []
+    for xi, ti, pi in zip(x.tolist(), t.tolist(), p.tolist()):
+        import math
+        ce = -(ti * math.log(pi) + (1 - ti) * math.log(1 - pi))
+        p_t = pi * ti + (1 - pi) * (1 - ti)
+        a_t = 0.25 * ti + 0.75 * (1 - ti)
+        expected.append(a_t * ce * (1 - p_t)**2)
+    got = tool._torchvision_sigmoid_focal_loss(x, t, 0.25, 2.0)
+    torch.testing.assert_close(got, torch.tensor(expected))
+    assert float(tool._torchvision_sigmoid_focal_loss(
+        x, t, 0.25, 2.0, 'sum')) == pytest.approx(sum(expected), rel=1e-6)
+    no_alpha = tool._torchvision_sigmoid_focal_loss(x, t, -1, 2.0, 'mean')
+    assert float(no_alpha) == pytest.approx(
+        sum(e / (0.25 * ti + 0.75 * (1 - ti))
+            for e, ti in zip(expected, t.tolist())) / 3, rel=1e-6)
+
+
+def test_steps_are_interleaved(tool):
+    """Step i of every runner before step i + 1 of any; who goes first
+    alternates."""
+    log = []
+
+    class Fake(tool.Runner):
+
+        def __init__(self, name):
+            self.name = name
+
+        def set_feedback(self, on):
+            pass
+
+        def train_step(self):
+            log.append(self.name)
+            return 1.0
+
+    times = tool.time_rows_interleaved([Fake('ours'), Fake('official')],
+                                       'train', 3, 1, 5)
+    assert log == ['ours', 'official', 'official', 'ours', 'ours',
+                   'official', 'official', 'ours']
+    assert [len(t) for t in times.values()] == [3, 3]
+
+
+@pytest.mark.parametrize('config_name,pkg', [
+    ('tr_detr/tr_detr_demo.py', 'tr_detr'),
+    ('qd_detr/qd_detr_demo.py', 'qd_detr'),
+])
+def test_main_with_fake_official(tool, tmp_path, capsys, config_name, pkg):
+    root = _fake_official(tmp_path / 'official', pkg)
+    config = osp.join(REPO, 'configs', config_name)
+    results = tool.main([config] + TINY + ['--official-root', root])
+    assert [r['row'] for r in results] == ['train', 'infer']
+    for r in results:
+        assert r['official'] > 0
+        assert r['ratio'] == pytest.approx(r['ours'] / r['official'])
+    assert f'official: {root}, timed in this run' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('config_name,env', [
+    ('tr_detr/tr_detr_demo.py', 'MMMRHD_OFFICIAL_TRDETR'),
+    ('qd_detr/qd_detr_demo.py', 'MMMRHD_OFFICIAL_QDDETR'),
+])
+def test_in_run_official_moment_detr_family(tool, capsys, config_name, env):
+    """The real checkout (mingyao1120/TR-DETR, wjun0830/QD-DETR) when the
+    environment variable points to it."""
+    root = os.environ.get(env)
+    if not root:
+        pytest.skip(f'set {env} to the official checkout to run the in-run '
+                    'official comparison')
+    config = osp.join(REPO, 'configs', config_name)
+    results = tool.main([config] + TINY + ['--official-root', root])
+    for r in results:
+        assert r['official'] > 0 and r['ratio'] > 0
+    out = capsys.readouterr().out
+    assert all(cells[2].endswith('x') for cells in _rows(out).values())

@@ -30,24 +30,32 @@ reports medians.
 
 The ratio column compares with the official implementation:
 
-* ``--official-root PATH`` (a checkout of the official repository, e.g.
-  EdenGabriel/TaskWeave): its model and criterion are built with the
-  official QVHighlights script options, the same batch is fed in its input
-  layout and timed in the same run (official feedback off/on = ``epoch_i``
-  50/150, inference ``epoch_i=None``). Only models with an entry in
-  ``OFFICIAL_ADAPTERS`` support this.
+* ``--official-root PATH`` (a checkout of the official repository:
+  EdenGabriel/TaskWeave, wjun0830/QD-DETR or mingyao1120/TR-DETR): its
+  model and criterion are built with the official QVHighlights script
+  options, the same batch is fed in its input layout and timed in the same
+  run (TaskWeave feedback off/on = ``epoch_i`` 50/150, inference
+  ``epoch_i=None``). Only models with an entry in ``OFFICIAL_ADAPTERS``
+  support this.
 * otherwise the anchor numbers of ``official_speed.md`` are used, measured
   with the official code on this machine kind (2-core CPU); they only apply
   to the default shapes.
+
+samples/s = ``B`` / the median seconds of the timed steps of a row (over
+all repeats). With ``--official-root`` ours and the official code run
+interleaved step by step (who goes first alternates), so load from other
+processes hits both alike.
 """
 import argparse
 import contextlib
 import datetime
+import os
 import os.path as osp
 import statistics
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import types
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -144,6 +152,8 @@ def make_batch(batch_size: int,
             for j in torch.randint(len(outside), (2, ), generator=g)
         ]
         gt_windows = torch.tensor(windows)
+        pos_mask = torch.zeros(n)  # TR-DETR `pos_mask`: relevant clips
+        pos_mask[clips] = 1.0
         ann = dict(
             qid=i,
             query=f'benchmark query {i}',
@@ -167,6 +177,7 @@ def make_batch(batch_size: int,
                     saliency_pos_labels=torch.tensor(pos),
                     saliency_neg_labels=torch.tensor(neg),
                     saliency_all_labels=all_labels,
+                    pos_mask=pos_mask,
                     ann=ann)))
     return mrhd_collate(samples)
 
@@ -196,6 +207,36 @@ def build_model(cfg: Config, video_dim: int, text_dim: int,
                            f"'{key}'; cannot set the input widths")
         model_cfg[key] = dict(model_cfg[key], streams=streams)
     return MODELS.build(model_cfg).to(device)
+
+
+def official_inputs(inputs: Dict[str, torch.Tensor]) -> Dict[str, Any]:
+    """Our padded inputs in the official keyword layout (``src_txt``,
+    ``src_txt_mask``, ``src_vid``, ``src_vid_mask``)."""
+    return dict(
+        src_txt=inputs['text_feat'],
+        src_txt_mask=inputs['text_mask'],
+        src_vid=inputs['video_feat'],
+        src_vid_mask=inputs['video_mask'])
+
+
+def cuda_as_identity(device: torch.device):
+    """Context in which ``Tensor.cuda()`` is the identity (CPU runs of
+    official code that calls ``.cuda()``); a no-op on CUDA devices."""
+    if device.type == 'cuda':
+        return contextlib.nullcontext()
+    return _patched(torch.Tensor, 'cuda', lambda t, *a, **k: t)
+
+
+def optimizer_step(model: torch.nn.Module, optimizer: Any,
+                   total: torch.Tensor, max_norm: float = GRAD_CLIP) -> float:
+    """``zero_grad`` -> ``backward`` -> ``clip_grad_norm_(max_norm)`` (if
+    > 0) -> ``step``; returns ``float(total)``."""
+    optimizer.zero_grad()
+    total.backward()
+    if max_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return float(total.detach())
 
 
 class Runner:
@@ -230,11 +271,7 @@ class Runner:
         self.model.train()
         losses = self.model(self.inputs, self.samples, mode='loss')
         total, _ = self.model.parse_losses(losses)
-        self.optimizer.zero_grad()
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
-        self.optimizer.step()
-        return float(total.detach())
+        return optimizer_step(self.model, self.optimizer, total)
 
     def infer_step(self) -> None:
         self.model.eval()
@@ -307,12 +344,7 @@ class OfficialTaskWeave(Runner):
         self.device = device
         super().__init__(model.to(device), batch)
         self.epoch_i = 50
-        i = self.inputs
-        self.official_inputs = dict(
-            src_txt=i['text_feat'],
-            src_txt_mask=i['text_mask'],
-            src_vid=i['video_feat'],
-            src_vid_mask=i['video_mask'])
+        self.official_inputs = official_inputs(self.inputs)
         self.targets = collate_targets(self.samples, device)
 
     @property
@@ -325,9 +357,7 @@ class OfficialTaskWeave(Runner):
 
     def patch(self):
         # transformer.py calls .cuda() once: identity on CPU, only here.
-        if self.device.type == 'cuda':
-            return contextlib.nullcontext()
-        return _patched(torch.Tensor, 'cuda', lambda t, *a, **k: t)
+        return cuda_as_identity(self.device)
 
     def train_step(self) -> float:
         # Official train.py train_epoch, one iteration.
@@ -347,11 +377,7 @@ class OfficialTaskWeave(Runner):
         loss_mr, loss_hd = sum(mr), sum(hd)
         total = (2 * loss_hd * torch.exp(-hd_log_var) +
                  loss_mr * torch.exp(-mr_log_var) + hd_log_var + mr_log_var)
-        self.optimizer.zero_grad()
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
-        self.optimizer.step()
-        return float(total.detach())
+        return optimizer_step(self.model, self.optimizer, total)
 
     def infer_step(self) -> None:
         self.model.eval()
@@ -369,27 +395,318 @@ def _patched(owner: Any, attr: str, value: Any):
         setattr(owner, attr, old)
 
 
+def _stub_module(name: str, **attrs: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__dict__.update(attrs)
+    return module
+
+
+def _missing_stub(name: str) -> Callable:
+
+    def missing(*args, **kwargs):
+        raise RuntimeError(f'benchmark_model: {name} is an import-time stub '
+                           '(the package is not installed); the benchmark '
+                           'never calls it')
+
+    return missing
+
+
+def _torchvision_sigmoid_focal_loss(inputs: torch.Tensor,
+                                    targets: torch.Tensor,
+                                    alpha: float = 0.25,
+                                    gamma: float = 2.0,
+                                    reduction: str = 'none') -> torch.Tensor:
+    """``torchvision.ops.sigmoid_focal_loss`` (RetinaNet focal loss, the
+    same element-wise maths as torchvision 0.15+ / fvcore), for official
+    code that imports torchvision only for this function."""
+    p = torch.sigmoid(inputs)
+    ce_loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        inputs, targets, reduction='none')
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * ((1 - p_t)**gamma)
+    if alpha >= 0:
+        loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss
+    if reduction == 'mean':
+        return loss.mean()
+    if reduction == 'sum':
+        return loss.sum()
+    return loss
+
+
+def _import_stubs() -> Dict[str, types.ModuleType]:
+    """Import-time stand-ins for what the official moment_detr-family code
+    imports but never runs in a train step (progress bars, tensorboard,
+    pandas markdown, sklearn PR curves), and torchvision's focal loss."""
+    focal = _stub_module(
+        'torchvision.ops.focal_loss',
+        sigmoid_focal_loss=_torchvision_sigmoid_focal_loss)
+    ops = _stub_module(
+        'torchvision.ops',
+        focal_loss=focal,
+        sigmoid_focal_loss=_torchvision_sigmoid_focal_loss)
+    return {
+        'tqdm': _stub_module('tqdm', tqdm=lambda it=None, *a, **k: it,
+                             trange=lambda *a, **k: range(*a)),
+        'pandas': _stub_module('pandas', DataFrame=_missing_stub('pandas')),
+        'sklearn': _stub_module('sklearn'),
+        'sklearn.metrics': _stub_module(
+            'sklearn.metrics',
+            precision_recall_curve=_missing_stub('sklearn')),
+        'torch.utils.tensorboard': _stub_module(
+            'torch.utils.tensorboard',
+            SummaryWriter=_missing_stub('tensorboard')),
+        'torchvision': _stub_module('torchvision', ops=ops),
+        'torchvision.ops': ops,
+        'torchvision.ops.focal_loss': focal,
+    }
+
+
+def _installed(name: str) -> bool:
+    import importlib.util
+    try:
+        if name == 'torch.utils.tensorboard':  # needs the tensorboard pkg
+            return importlib.util.find_spec('tensorboard') is not None
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def _official_imports(root: str):
+    """Import official code from ``root`` without leaking it.
+
+    ``root`` goes first on ``sys.path``; the official repositories share
+    top-level names (``utils``, ``standalone_eval``), so modules of those
+    names imported before are set aside and everything imported from
+    ``root`` (and the stubs of :func:`_import_stubs`, used only for the
+    packages that are not installed) is removed again afterwards. The
+    imported objects stay alive through the references the runner keeps.
+    """
+    tops = {
+        osp.splitext(n)[0]
+        for n in os.listdir(root)
+        if n.endswith('.py') or osp.isdir(osp.join(root, n))
+    }
+    tops.discard('__pycache__')
+
+    def ours(name: str) -> bool:
+        return name.split('.')[0] in tops
+
+    saved = {n: m for n, m in sys.modules.items() if ours(n)}
+    for n in saved:
+        del sys.modules[n]
+    stubs = {n: m for n, m in _import_stubs().items() if not _installed(n)}
+    shadowed = {n: sys.modules[n] for n in stubs if n in sys.modules}
+    before = set(sys.modules)
+    sys.modules.update(stubs)
+    sys.path.insert(0, root)
+    try:
+        yield
+    finally:
+        sys.path.remove(root)
+        for n in list(sys.modules):
+            if n in stubs or (n not in before and ours(n)):
+                del sys.modules[n]
+        sys.modules.update(shadowed)
+        sys.modules.update(saved)
+
+
+class OfficialMomentDETRFamily(Runner):
+    """Official code of a moment_detr-family repository on our batch.
+
+    official_speed.md "Method": the official ``BaseOptions`` parser with
+    the option values of the repository's QVHighlights
+    ``scripts/train.sh`` (data paths left out), the official
+    ``train.set_seed(opt.seed)`` and ``inference.setup_model(opt)`` (model,
+    criterion, ``AdamW(lr, wd)``), and one iteration of the official
+    ``train_epoch``: forward -> criterion -> weighted sum of the weighted
+    losses (+ :meth:`extra_loss`) -> ``zero_grad`` -> ``backward`` ->
+    ``clip_grad_norm_(opt.grad_clip)`` -> ``step`` -> ``float(loss)``.
+    Tensors' ``.cuda()`` (``transformer.py`` decoder target) is the
+    identity while a step runs on CPU (:meth:`patch`); the checkout is not
+    modified.
+    """
+
+    name = 'official'
+    #: Python package inside the checkout, e.g. ``qd_detr``.
+    package = ''
+    repository = ''
+    #: ``scripts/train.sh`` options other than data/feature paths and the
+    #: feature widths (``v_feat_dim``/``t_feat_dim`` come from the batch).
+    script_args: Tuple[str, ...] = ()
+
+    def __init__(self, root: str, batch: Dict[str, Any], video_dim: int,
+                 text_dim: int, device: torch.device, seed: int):
+        if not osp.isfile(osp.join(root, self.package, 'model.py')):
+            raise FileNotFoundError(
+                f'--official-root {root}: no {self.package}/model.py (need '
+                f'a checkout of {self.repository})')
+        import importlib
+        with _official_imports(root):
+            config = importlib.import_module(f'{self.package}.config')
+            inference = importlib.import_module(f'{self.package}.inference')
+            train = importlib.import_module(f'{self.package}.train')
+            self.import_extra(importlib.import_module)
+        self.opt = self.options(config.BaseOptions(), video_dim, text_dim,
+                                device)
+        train.set_seed(self.opt.seed)  # script seed, as the official run
+        model, self.criterion, optimizer, _ = inference.setup_model(self.opt)
+        self.criterion.to(device)
+        self.device = device
+        super().__init__(model.to(device), batch)
+        self.optimizer = optimizer  # official AdamW(lr, weight_decay=wd)
+        self.official_inputs = official_inputs(self.inputs)
+        self.targets = collate_targets(self.samples, device)
+
+    def options(self, base_options: Any, video_dim: int, text_dim: int,
+                device: torch.device) -> argparse.Namespace:
+        """``BaseOptions.parse()`` without its side effects (results dir,
+        option JSON, code zip): parser defaults + script options, then the
+        same derived fields (TEF adds 2 video columns)."""
+        base_options.initialize()
+        opt = base_options.parser.parse_args(
+            list(self.script_args) + [
+                '--v_feat_dim', str(video_dim - 2), '--t_feat_dim',
+                str(text_dim), '--exp_id', 'benchmark'
+            ])
+        opt.device = device
+        opt.pin_memory = not opt.no_pin_memory
+        opt.use_tef = 'tef' in opt.ctx_mode
+        opt.use_video = 'video' in opt.ctx_mode
+        if not opt.use_video:
+            opt.v_feat_dim = 0
+        if opt.use_tef:
+            opt.v_feat_dim += 2
+        return opt
+
+    def import_extra(self, import_module: Callable) -> None:
+        """Import more official modules while the checkout is on the
+        path."""
+
+    def extra_loss(self, outputs: dict, losses: torch.Tensor) -> torch.Tensor:
+        """Terms ``train_epoch`` adds to the weighted sum (none)."""
+        return losses
+
+    def patch(self):
+        return cuda_as_identity(self.device)
+
+    def train_step(self) -> float:
+        self.model.train()
+        self.criterion.train()
+        outputs = self.model(**self.official_inputs)
+        loss_dict = self.criterion(outputs, self.targets)
+        weight_dict = self.criterion.weight_dict
+        losses = sum(loss_dict[k] * weight_dict[k] for k in loss_dict.keys()
+                     if k in weight_dict)
+        losses = self.extra_loss(outputs, losses)
+        return optimizer_step(self.model, self.optimizer, losses,
+                              self.opt.grad_clip)
+
+    def infer_step(self) -> None:
+        self.model.eval()
+        with torch.no_grad():
+            self.model(**self.official_inputs)
+
+
+class OfficialQDDETR(OfficialMomentDETRFamily):
+    """Official QD-DETR (wjun0830/QD-DETR ``qd_detr/scripts/train.sh``)."""
+
+    package = 'qd_detr'
+    repository = 'wjun0830/QD-DETR'
+    script_args = ('--dset_name', 'hl', '--ctx_mode', 'video_tef', '--bsz',
+                   '32')
+
+
+class OfficialTRDETR(OfficialMomentDETRFamily):
+    """Official TR-DETR (mingyao1120/TR-DETR ``tr_detr/scripts/train.sh``):
+    total = weighted sum + ``VTC_loss_coef`` (0.3) * VTC +
+    ``CTC_loss_coef`` (0.5) * CTC, as in its ``train_epoch``; the CTC loss
+    reads ``targets['src_pos_mask']`` (the batch's ``pos_mask``)."""
+
+    package = 'tr_detr'
+    repository = 'mingyao1120/TR-DETR'
+    script_args = ('--seed', '2017', '--label_loss_coef', '4',
+                   '--VTC_loss_coef', '0.3', '--CTC_loss_coef', '0.5',
+                   '--dset_name', 'hl', '--ctx_mode', 'video_tef', '--bsz',
+                   '32', '--lr', '0.0001', '--n_epoch', '200',
+                   '--lw_saliency', '1.0', '--lr_drop', '400')
+
+    def import_extra(self, import_module: Callable) -> None:
+        self.vtc_loss = import_module(
+            f'{self.package}.loss_fun.VTCLoss').VTCLoss
+        self.ctc_loss = import_module(
+            f'{self.package}.loss_fun.CTCLoss').CTC_Loss
+
+    def extra_loss(self, outputs: dict, losses: torch.Tensor) -> torch.Tensor:
+        i = self.official_inputs
+        ctc = self.ctc_loss()(outputs['src_vid_ed'], outputs['src_txt_ed'],
+                              self.targets['src_pos_mask'],
+                              i['src_vid_mask'], i['src_txt_mask'])
+        vtc = self.vtc_loss()(outputs['src_txt_cls_ed'],
+                              outputs['src_vid_cls_ed'])
+        return (losses + self.opt.VTC_loss_coef * vtc +
+                self.opt.CTC_loss_coef * ctc)
+
+
 #: Model type -> official runner class (``--official-root``).
-OFFICIAL_ADAPTERS = {'TaskWeave': OfficialTaskWeave}
+OFFICIAL_ADAPTERS = {
+    'TaskWeave': OfficialTaskWeave,
+    'QDDETR': OfficialQDDETR,
+    'TRDETR': OfficialTRDETR,
+}
+
+
+def _row_step(runner: Runner, row: str, steps: int,
+              infer_steps: int) -> Tuple[Callable, int]:
+    """The step function of ``row`` (feedback set) and its timed count."""
+    if row == 'infer':
+        return runner.infer_step, infer_steps
+    runner.set_feedback(row == 'train_on')
+    return runner.train_step, steps
+
+
+def _timed_step(runner: Runner, row: str, fn: Callable) -> float:
+    """Seconds of one step (the runner's patches applied, not timed)."""
+    with runner.patch():
+        start = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - start
+    if value is not None and value != value:
+        raise FloatingPointError(f'{runner.name} {row}: loss is NaN')
+    return seconds
 
 
 def time_row(runner: Runner, row: str, steps: int, warmup: int,
              infer_steps: int) -> List[float]:
     """Seconds per step of one row (``train_off``/``train_on``/``infer``)."""
-    if row == 'infer':
-        fn, n = runner.infer_step, infer_steps
-    else:
-        runner.set_feedback(row == 'train_on')
-        fn, n = runner.train_step, steps
-    times = []
-    with runner.patch():
-        for i in range(warmup + n):
-            start = time.perf_counter()
-            value = fn()
-            if value is not None and value != value:
-                raise FloatingPointError(f'{runner.name} {row}: loss is NaN')
+    return time_rows_interleaved([runner], row, steps, warmup,
+                                 infer_steps)[runner.name]
+
+
+def time_rows_interleaved(runners: Sequence[Runner], row: str, steps: int,
+                          warmup: int,
+                          infer_steps: int) -> Dict[str, List[float]]:
+    """Seconds per step of one row for every runner, steps interleaved.
+
+    Step ``i`` of every runner runs before step ``i + 1`` of any, and the
+    runner that goes first alternates, so a load change on a shared
+    machine hits ours and the official code alike (``warmup`` untimed
+    steps of each first).
+
+    Returns:
+        dict: runner name -> seconds of each timed step.
+    """
+    fns = [_row_step(r, row, steps, infer_steps) for r in runners]
+    n = fns[0][1]
+    times: Dict[str, List[float]] = {r.name: [] for r in runners}
+    for i in range(warmup + n):
+        order = list(zip(runners, fns))
+        if i % 2:
+            order.reverse()
+        for runner, (fn, _) in order:
+            seconds = _timed_step(runner, row, fn)
             if i >= warmup:
-                times.append(time.perf_counter() - start)
+                times[runner.name].append(seconds)
     return times
 
 
@@ -519,14 +836,15 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     if args.profile:
         for runner in runners:
             profile(runner, rows, args.profile, args.warmup)
+    # Per-step seconds of every repeat, ours and official interleaved step
+    # by step; the median step is robust to other processes' bursts.
     times: Dict[Tuple[str, str], List[float]] = {}
     for _ in range(args.repeat):
         for row in rows:
-            for runner in runners:
-                t = time_row(runner, row, args.steps, args.warmup,
-                             args.infer_steps)
-                times.setdefault((runner.name, row),
-                                 []).append(sum(t) / len(t))
+            row_times = time_rows_interleaved(runners, row, args.steps,
+                                              args.warmup, args.infer_steps)
+            for name, t in row_times.items():
+                times.setdefault((name, row), []).extend(t)
     anchor = None if args.official_root else anchor_for(model_type, shape)
     results = []
     for row in rows:
