@@ -8,7 +8,8 @@
 # the QVHighlights layout with small features: video 64 + 32 + 2 TEF = 98,
 # text 32. Everything not set here is videolights_qvh.py (paper design):
 # same parts, losses, loss weights, adaptive hard-loss schedule (x (epoch +
-# 1)), optimizer type, gradient clipping, post-processing, metric. What
+# 1)), optimizer type, gradient clipping, post-processing, evaluator and
+# best-checkpoint score (VideoLights' `stop_score`). What
 # differs, as in configs/taskweave/taskweave_demo.py and for the same
 # reasons: width 64 / 4 heads / FFN 128, all dropouts 0, lr 1e-3, 60 epochs,
 # windows clamped to each video's duration, no dataloader workers.
@@ -17,6 +18,7 @@ _base_ = [
     '../_base_/datasets/demo.py',
     '../_base_/schedules/adamw_200e.py',
     '../_base_/default_runtime.py',
+    '../_base_/evaluation/videolights_stop_score.py',
 ]
 
 embed_dim = 64
@@ -45,6 +47,12 @@ train_dataloader = dict(num_workers=0, persistent_workers=False)
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = val_dataloader
 
+# as videolights_qvh.py: VideoLights' evaluator and best-model score
+val_evaluator = dict(
+    variant='videolights',
+    composite_scores=dict(stop_score={{_base_.videolights_hl_stop_score}}))
+test_evaluator = val_evaluator
+
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=60, val_interval=5)
 
@@ -54,7 +62,7 @@ default_hooks = dict(
         type='CheckpointHook',
         interval=5,
         max_keep_ckpts=1,
-        save_best='MR-full-mAP',
+        save_best='stop_score',
         rule='greater'))
 
 custom_hooks = [
