@@ -12,8 +12,9 @@
 #
 # Unlike the other demo configs, Moment-DETR trains on 3000 generated
 # training queries (`num_train=3000`, in data/demo_3k) for 12 epochs instead
-# of the standard 600 for 60 epochs: the same number of optimizer steps
-# (1128) and wall time, and the same 150 val queries (the generator makes
+# of the standard 600 for 60 epochs: the same number of training samples
+# (36,000; 1128 optimizer steps instead of 1140) and about the same wall
+# time, and the same 150 val queries (the generator makes
 # the val split independently of `num_train`; only the qids differ). On the
 # 600-query demo Moment-DETR (ours and the official jayleicn/moment_detr code
 # alike) memorises the training videos and its moment retrieval stays at
@@ -55,8 +56,8 @@ val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=demo_3k)
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-# 12 x 94 = 1128 iterations (= 60 epochs of the 600-query demo); validation
-# every 2 epochs (188 iterations; the other demos: every 95).
+# 12 x 94 = 1128 iterations (60 epochs of the 600-query demo: 1140);
+# validation every 2 epochs (188 iterations; the other demos: every 95).
 train_cfg = dict(max_epochs=12, val_interval=2)
 
 default_hooks = dict(
