@@ -27,7 +27,8 @@ def check_composite_scores(
     """
     if not isinstance(specs, Mapping):
         raise TypeError(f'{owner}: composite_scores must be a dict of '
-                        f'name -> dict(weights=...), got {type(specs).__name__}')
+                        'name -> dict(weights=...), got '
+                        f'{type(specs).__name__}')
     checked = {}
     for name, spec in specs.items():
         where = f'{owner}: composite score {name!r}'
