@@ -50,6 +50,7 @@ test_dataloader = val_dataloader
 # as videolights_qvh.py: VideoLights' evaluator and best-model score
 val_evaluator = dict(
     variant='videolights',
+    empty_bucket='zeros',  # official: zero section for an empty bucket
     composite_scores=dict(stop_score={{_base_.videolights_hl_stop_score}}))
 test_evaluator = val_evaluator
 

@@ -27,6 +27,7 @@ train_dataloader = dict(persistent_workers=False)
 # configs/_base_/evaluation/videolights_stop_score.py).
 val_evaluator = dict(
     variant='videolights',
+    empty_bucket='zeros',  # official: zero section for an empty bucket
     composite_scores=dict(stop_score={{_base_.videolights_hl_stop_score}}))
 test_evaluator = val_evaluator
 
