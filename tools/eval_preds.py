@@ -35,8 +35,11 @@ from typing import List, Optional, Tuple
 
 TITLES = dict(qvhighlights='QVHighlights',
               charades_sta='Charades-STA',
+              videolights='QVHighlights (VideoLights)',
               tvsum='TVSum')
-DEFAULT_EMPTY_BUCKET = dict(qvhighlights='omit', charades_sta='zeros')
+# VideoLights' eval.py fills an empty bucket with CG-DETR's zero section.
+DEFAULT_EMPTY_BUCKET = dict(qvhighlights='omit', charades_sta='zeros',
+                            videolights='zeros')
 DEBUG_ENV = 'MMMRHD_DEBUG'
 
 
@@ -97,7 +100,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['omit', 'zeros', 'full'],
         help='report of a length bucket without GT windows: omit it, '
         'CG-DETR zeros, or UniVTG full set (default: omit for '
-        'qvhighlights, zeros for charades_sta)')
+        'qvhighlights, zeros for charades_sta and videolights)')
     parser.add_argument(
         '--debug',
         action='store_true',

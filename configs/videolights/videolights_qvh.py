@@ -6,7 +6,7 @@
 #
 #   python tools/train.py configs/videolights/videolights_qvh.py
 #   python tools/test.py configs/videolights/videolights_qvh.py \
-#       work_dirs/videolights_qvh/best_MR-full-mAP_epoch_*.pth
+#       work_dirs/videolights_qvh/best_stop_score_epoch_*.pth
 #
 # Paper (Table II, test): MR mAP 43.38 / HD mAP 40.57 (reported; NOT
 # reproduced here: no GPU run, docs/en/user_guides/videolights.md).
@@ -15,21 +15,29 @@ _base_ = [
     '../_base_/datasets/qvhighlights.py',
     '../_base_/schedules/adamw_200e.py',
     '../_base_/default_runtime.py',
+    '../_base_/evaluation/videolights_stop_score.py',
 ]
 
 # Exact resume (see configs/taskweave/taskweave_qvh.py).
 train_dataloader = dict(persistent_workers=False)
 
+# VideoLights' evaluator (adds MR-full-R1@0.3 and MR-full-mIoU) and its
+# best-model score: the weighted mean of R1@0.3/0.5/0.7, mAP@0.5/0.75 and
+# full/long/middle/short mAP (official train.py `calculate_stop_score`,
+# configs/_base_/evaluation/videolights_stop_score.py).
+val_evaluator = dict(
+    variant='videolights',
+    empty_bucket='zeros',  # official: zero section for an empty bucket
+    composite_scores=dict(stop_score={{_base_.videolights_hl_stop_score}}))
+test_evaluator = val_evaluator
+
 default_hooks = dict(
-    # The official run keeps the best of a weighted composite of R1@0.3/0.5/
-    # 0.7, mAP@0.5/0.75 and full/long/middle/short mAP (train.py L104-136);
-    # we keep the best MR-full-mAP (the moment_detr family's key) and save
-    # every evaluation so any rule can be applied afterwards.
+    # official: evaluate every 5 epochs, keep the best `stop_score`
     checkpoint=dict(
         type='CheckpointHook',
         interval=5,
         max_keep_ckpts=2,
-        save_best='MR-full-mAP',
+        save_best='stop_score',
         rule='greater'))
 
 custom_hooks = [

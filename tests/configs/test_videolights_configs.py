@@ -189,3 +189,35 @@ def test_metafile_lists_every_config():
         if count is not None:
             model = MODELS.build(Config.fromfile(osp.join(REPO, rel)).model)
             assert _params(model) == count, rel
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_best_checkpoint_rule_is_official(name):
+    """VideoLights keeps the best ``calculate_stop_score`` (train.py
+    L104-136: QVHighlights weights for 'hl', R1 + mIoU otherwise) and the
+    best plain ``mAP`` on TVSum (``train_hl``, L312)."""
+    from mmmrhd.registry import METRICS
+    cfg = _load(name)
+    metric = METRICS.build(cfg.val_evaluator)
+    assert cfg.test_evaluator == cfg.val_evaluator
+    save_best = cfg.default_hooks.checkpoint.save_best
+    if 'tvsum' in name:
+        assert save_best == 'mAP' and metric.composite_scores == {}
+        return
+    assert save_best == 'stop_score'
+    spec = metric.composite_scores['stop_score']
+    assert spec['normalize'] is True
+    if 'charades' in name:
+        assert type(metric).__name__ == 'CharadesSTAMetric'
+        assert spec['weights'] == {
+            'MR-full-R1@0.3': 0.3, 'MR-full-R1@0.5': 0.5,
+            'MR-full-R1@0.7': 0.7, 'MR-full-mIoU': 0.5
+        }
+        return
+    assert metric.variant == 'videolights'  # has MR-full-R1@0.3
+    assert spec['weights'] == {
+        'MR-full-R1@0.3': 0.3, 'MR-full-R1@0.5': 0.5, 'MR-full-R1@0.7': 0.7,
+        'MR-full-mAP@0.5': 0.5, 'MR-full-mAP@0.75': 0.75,
+        'MR-full-mAP': 0.25, 'MR-long-mAP': 0.25, 'MR-middle-mAP': 0.25,
+        'MR-short-mAP': 0.25
+    }

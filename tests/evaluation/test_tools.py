@@ -146,6 +146,25 @@ def test_cli_charades(capsys, data_dir, tmp_path):
     assert rc == 0 and 'long' not in json.loads(out.read_text())
 
 
+def test_cli_videolights(capsys, qvh_dir, tmp_path):
+    # dpaul06/VideoLights standalone_eval/eval.py on the sample submission
+    # (run once with the official code): the QVHighlights brief plus these.
+    gt = osp.join(qvh_dir, 'highlight_val_release.jsonl')
+    pred = osp.join(qvh_dir, 'eval_sample', 'sample_val_preds.jsonl')
+    out = tmp_path / 'vl.json'
+    rc, stdout, _ = run_main(capsys, pred, gt, '--dataset', 'videolights',
+                             '--out', out)
+    assert rc == 0 and '| MR-full-R1@0.3 ' in stdout
+    brief = json.loads(out.read_text())['brief']
+    assert brief['MR-full-R1@0.3'] == 67.48
+    assert brief['MR-full-mIoU'] == 49.21
+    with open(
+            osp.join(qvh_dir, 'eval_sample',
+                     'sample_val_preds_metrics_raw.json')) as f:
+        qvh = json.load(f)['brief']
+    assert {k: brief[k] for k in qvh} == qvh
+
+
 def test_cli_tvsum(capsys, data_dir, tmp_path):
     tv_gt = osp.join(data_dir, 'tvsum', 'tvsum_val.jsonl')
     tv_pred = tmp_path / 'tv.jsonl'

@@ -2,10 +2,12 @@
 """QVHighlights / Charades-STA evaluation with the official output layout.
 
 :func:`evaluate_qvhighlights` reproduces jayleicn/moment_detr
-``standalone_eval/eval.py eval_submission`` (``variant='qvhighlights'``) and
+``standalone_eval/eval.py eval_submission`` (``variant='qvhighlights'``),
 the Charades-STA variant of wjun0830/CGDETR ``standalone_eval/eval.py``
 (``variant='charades_sta'``: R1 at 0.3:0.05:0.95 and ``MR-mIoU``, no
-highlight metrics). :func:`evaluate_qvhighlights_files` does the same on two
+highlight metrics) and dpaul06/VideoLights ``standalone_eval/eval.py``
+(``variant='videolights'``: the same MR additions, with highlight metrics).
+:func:`evaluate_qvhighlights_files` does the same on two
 jsonl files, streaming them (bounded memory; what ``tools/eval_preds.py``
 runs). Bad submissions raise a one-line
 :class:`~.submission.SubmissionError`; see ``docs/en/user_guides/metrics.md``
@@ -52,6 +54,12 @@ VARIANTS = {
     'charades_sta':
     Variant('charades_sta', CHARADES_R1_THRESHOLDS, (0.3, 0.5, 0.7), True,
             False),
+    # dpaul06/VideoLights standalone_eval/eval.py: moment_detr's evaluator
+    # with CG-DETR's R1 thresholds and MR-mIoU (brief R1@0.3/0.5/0.7 +
+    # MR-full-mIoU) and the highlight metrics.
+    'videolights':
+    Variant('videolights', CHARADES_R1_THRESHOLDS, (0.3, 0.5, 0.7), True,
+            True),
 }
 #: How to report a length bucket without any GT window.
 EMPTY_BUCKET_MODES = ('omit', 'zeros', 'full')
@@ -132,8 +140,10 @@ def evaluate_qvhighlights(
         submission (Sequence[dict]): Prediction records (``qid``,
             ``pred_relevant_windows`` and/or ``pred_saliency_scores``).
         ground_truth (Sequence[dict]): GT records with the same qids.
-        variant (str): ``'qvhighlights'`` (moment_detr) or
-            ``'charades_sta'`` (CG-DETR). Defaults to ``'qvhighlights'``.
+        variant (str): ``'qvhighlights'`` (moment_detr),
+            ``'charades_sta'`` (CG-DETR) or ``'videolights'``
+            (dpaul06/VideoLights: moment_detr's plus R1@0.3 and
+            ``MR-mIoU``). Defaults to ``'qvhighlights'``.
         empty_bucket (str): A length bucket without GT windows is left out
             (``'omit'``), reported as CG-DETR's zero section (``'zeros'``)
             or evaluated on all queries like UniVTG (``'full'``).

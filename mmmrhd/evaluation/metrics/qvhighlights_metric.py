@@ -40,6 +40,16 @@ class QVHighlightsMetric(BaseSubmissionMetric):
         collect_device (str): Device for collecting results across ranks.
         prefix (str, optional): Metric name prefix. Defaults to none.
         collect_dir (str, optional): Directory for CPU result collection.
+        composite_scores (dict, optional): Weighted combinations of the
+            output metrics added under their own keys (see
+            :class:`BaseSubmissionMetric`). Defaults to none.
+        variant (str, optional): Evaluation protocol (``VARIANTS`` of
+            :mod:`mmmrhd.evaluation.functional.qvhighlights`):
+            ``'qvhighlights'`` (moment_detr, the default of this class),
+            ``'charades_sta'`` (CG-DETR, no highlight metrics) or
+            ``'videolights'`` (dpaul06/VideoLights ``standalone_eval``: the
+            QVHighlights metrics plus ``MR-full-R1@0.3`` and
+            ``MR-full-mIoU``). None = the class default.
     """
     variant = 'qvhighlights'
     title = 'QVHighlights'
@@ -52,13 +62,18 @@ class QVHighlightsMetric(BaseSubmissionMetric):
                  clip_len: float = HL_CLIP_LEN,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 composite_scores: Optional[Dict[str, dict]] = None,
+                 variant: Optional[str] = None) -> None:
         super().__init__(ann_file=ann_file,
                          dump_file=dump_file,
                          strict=strict,
                          collect_device=collect_device,
                          prefix=prefix,
-                         collect_dir=collect_dir)
+                         collect_dir=collect_dir,
+                         composite_scores=composite_scores)
+        if variant is not None:
+            self.variant = variant
         check_options(self.variant, empty_bucket)
         self.empty_bucket = empty_bucket
         self.clip_len = clip_len

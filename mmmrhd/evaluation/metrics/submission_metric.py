@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from ..functional.composite import check_composite_scores, weighted_score
 from ..functional.formatting import TABLE_DECIMALS, brief_table
 from ..functional.submission import (SubmissionError, dump_jsonl, load_jsonl,
                                      to_submission_record)
@@ -25,7 +26,20 @@ class BaseSubmissionMetric(BaseMetric):
     ``pred_saliency_scores``, ``ann``). ``compute_metrics`` turns them into
     submission records (minus ``duration`` and ``ann``), takes the ground
     truth from each prediction's ``ann`` record or from ``ann_file``, calls
-    :meth:`evaluate_submission` and returns the flat ``brief`` metrics.
+    :meth:`evaluate_submission` and returns the flat ``brief`` metrics, plus
+    any configured composite scores.
+
+    Composite scores are weighted combinations of the brief metrics under
+    their own key, which ``CheckpointHook(save_best=...)`` can name, e.g.
+    VideoLights' best-model rule (``video_lights/train.py
+    calculate_stop_score``; ``configs/videolights/videolights_qvh.py``)::
+
+        val_evaluator = dict(
+            type='QVHighlightsMetric',
+            composite_scores={'stop_score': dict(weights={
+                'MR-full-R1@0.5': 0.5, 'MR-full-mAP': 0.25})})
+        default_hooks = dict(checkpoint=dict(
+            type='CheckpointHook', save_best='stop_score', rule='greater'))
 
     Args:
         ann_file (str, optional): GT jsonl. If given it replaces the ``ann``
@@ -40,6 +54,11 @@ class BaseSubmissionMetric(BaseMetric):
             ``save_best='MR-full-mAP'`` works.
         collect_dir (str, optional): Temporary directory for collecting
             results across ranks on CPU.
+        composite_scores (dict, optional): Output key -> ``dict(weights=
+            dict(metric key -> weight), normalize=True)``: the score
+            ``sum(metric * weight) / sum(weights)`` (no division with
+            ``normalize=False``) is added to the output, unrounded. Every
+            named metric must be in the output. Defaults to none.
     """
     # '' = no prefix (mmengine only prefixes a truthy prefix) without
     # mmengine's "prefix is not set" warning that None triggers.
@@ -56,10 +75,13 @@ class BaseSubmissionMetric(BaseMetric):
                  strict: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 composite_scores: Optional[Dict[str, dict]] = None) -> None:
         super().__init__(collect_device=collect_device,
                          prefix=prefix,
                          collect_dir=collect_dir)
+        self.composite_scores = check_composite_scores(
+            composite_scores or {}, type(self).__name__)
         self.ann_file = ann_file
         self.dump_file = _check_jsonl_path(dump_file, 'dump_file')
         self.strict = strict
@@ -113,7 +135,8 @@ class BaseSubmissionMetric(BaseMetric):
             results (list[dict]): Predictions of the whole dataset.
 
         Returns:
-            dict: The flat ``brief`` metrics (official key names).
+            dict: The flat ``brief`` metrics (official key names), then the
+            composite scores.
         """
         submission = [to_submission_record(p) for p in results]
         if self.dump_file is not None:
@@ -124,8 +147,16 @@ class BaseSubmissionMetric(BaseMetric):
         gt_name = self.ann_file or 'the "ann" records'
         nested = self.evaluate_submission(submission, ground_truth, gt_name)
         self.last_results = nested
+        metrics = dict(nested['brief'])
+        for name, spec in self.composite_scores.items():
+            if name in metrics:
+                raise ValueError(f'{type(self).__name__}: composite score '
+                                 f'{name!r} clashes with a metric of the '
+                                 'same name')
+            metrics[name] = weighted_score(
+                nested['brief'], spec['weights'], spec['normalize'],
+                f'{type(self).__name__}: composite score {name!r}')
         print_log(
-            '\n' + brief_table(nested['brief'], self.title,
-                               self.table_decimals),
+            '\n' + brief_table(metrics, self.title, self.table_decimals),
             logger='current')
-        return dict(nested['brief'])
+        return metrics

@@ -31,6 +31,9 @@ class TVSumMetric(BaseSubmissionMetric):
         collect_device (str): Device for collecting results across ranks.
         prefix (str, optional): Metric name prefix. Defaults to none.
         collect_dir (str, optional): Directory for CPU result collection.
+        composite_scores (dict, optional): Weighted combinations of the
+            output metrics added under their own keys (see
+            :class:`BaseSubmissionMetric`). Defaults to none.
     """
     title = 'TVSum'
     table_decimals = TABLE_DECIMALS['tvsum']
@@ -42,13 +45,15 @@ class TVSumMetric(BaseSubmissionMetric):
                  top_k: int = TVSUM_TOP_K,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 composite_scores: Optional[Dict[str, dict]] = None) -> None:
         super().__init__(ann_file=ann_file,
                          dump_file=dump_file,
                          strict=strict,
                          collect_device=collect_device,
                          prefix=prefix,
-                         collect_dir=collect_dir)
+                         collect_dir=collect_dir,
+                         composite_scores=composite_scores)
         self.top_k = top_k
 
     def evaluate_submission(self, submission: List[Dict[str, Any]],

@@ -156,3 +156,72 @@ def test_charades_metric(data_dir):
     assert metrics['MR-full-mIoU'] == 100. and metrics['MR-long-mAP'] == 0.
     metrics = run(CharadesSTAMetric(empty_bucket='omit'), preds)
     assert 'MR-long-mAP' not in metrics
+
+
+# dpaul06/VideoLights @ 76308bb0 on the shared sample submission: the brief
+# of its standalone_eval/eval.py eval_submission and its train.py
+# calculate_stop_score(brief) with dset_name 'hl' (run once with the official
+# code; the QVHighlights keys equal sample_val_preds_metrics_raw.json).
+VIDEOLIGHTS_EXTRA = {
+    'MR-full-R1@0.3': 67.48,
+    'MR-full-mIoU': 49.21,
+}
+VIDEOLIGHTS_STOP_SCORE = 39.8832
+VIDEOLIGHTS_HL_WEIGHTS = {
+    'MR-full-R1@0.3': 0.3,
+    'MR-full-R1@0.5': 0.5,
+    'MR-full-R1@0.7': 0.7,
+    'MR-full-mAP@0.5': 0.5,
+    'MR-full-mAP@0.75': 0.75,
+    'MR-full-mAP': 0.25,
+    'MR-long-mAP': 0.25,
+    'MR-middle-mAP': 0.25,
+    'MR-short-mAP': 0.25,
+}
+
+
+def test_videolights_variant_and_composite_score(val_files):
+    gt_file, pred_file, metrics_file = val_files
+    with open(metrics_file) as f:
+        expected = json.load(f)['brief']
+    expected.update(VIDEOLIGHTS_EXTRA)
+    register_all_modules()
+    metric = METRICS.build(
+        dict(type='QVHighlightsMetric',
+             variant='videolights',
+             composite_scores={
+                 'stop_score': dict(weights=VIDEOLIGHTS_HL_WEIGHTS)
+             }))
+    metrics = run(metric, model_predictions(pred_file, gt_file))
+    score = metrics.pop('stop_score')
+    assert metrics == expected
+    # Official brief order: MR keys sorted, then HL; the score comes last.
+    assert list(metrics)[:3] == [
+        'MR-full-R1@0.3', 'MR-full-R1@0.5', 'MR-full-R1@0.7'
+    ]
+    assert score == VIDEOLIGHTS_STOP_SCORE
+    # Hand check: sum(metric * weight) / sum(weights) (= 3.75).
+    hand = sum(metrics[k] * w for k, w in VIDEOLIGHTS_HL_WEIGHTS.items())
+    assert score == pytest.approx(hand / 3.75, abs=1e-9)
+    # The MR-R1 section has the VideoLights thresholds 0.3 ... 0.95.
+    assert list(metric.last_results['full']['MR-R1'])[:2] == ['0.3', '0.35']
+
+
+def test_composite_score_errors(val_files):
+    gt_file, pred_file, _ = val_files
+    preds = model_predictions(pred_file, gt_file)
+    # The moment_detr protocol has no R1@0.3: named, not silently 0.
+    metric = QVHighlightsMetric(
+        composite_scores={'s': dict(weights=VIDEOLIGHTS_HL_WEIGHTS)})
+    with pytest.raises(ValueError,
+                       match=r"QVHighlightsMetric: composite score 's': "
+                       r"metrics \['MR-full-R1@0.3'\] are not in"):
+        run(metric, preds)
+    metric = QVHighlightsMetric(
+        composite_scores={'MR-full-mAP': dict(weights={'MR-full-R1@0.5': 1})})
+    with pytest.raises(ValueError, match="'MR-full-mAP' clashes"):
+        run(metric, preds)
+    with pytest.raises(ValueError, match="unknown variant 'vl'"):
+        QVHighlightsMetric(variant='vl')
+    with pytest.raises(ValueError, match='must be a dict with "weights"'):
+        QVHighlightsMetric(composite_scores={'s': [1]})

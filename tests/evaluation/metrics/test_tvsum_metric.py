@@ -63,3 +63,21 @@ def test_tvsum_metric_errors(tvsum_val_file):
     metric.process(None, preds)
     with pytest.raises(SubmissionError, match='fewer saliency scores'):
         metric.evaluate(1)
+
+
+def test_tvsum_metric_composite_score(tvsum_val_file):
+    records = load_jsonl(tvsum_val_file)
+    preds = _preds(records)
+    metric = TVSumMetric()
+    metric.process(None, preds)
+    plain = metric.evaluate(len(preds))
+    domains = [k for k in plain if k != 'mAP'][:2]
+    metric = TVSumMetric(composite_scores={
+        'two': dict(weights={domains[0]: 1, domains[1]: 3}, normalize=False)
+    })
+    metric.process(None, preds)
+    metrics = metric.evaluate(len(preds))
+    assert list(metrics)[-1] == 'two'
+    assert metrics.pop('two') == pytest.approx(
+        plain[domains[0]] + 3 * plain[domains[1]], abs=1e-12)
+    assert metrics == plain
