@@ -19,7 +19,6 @@ from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import load_checkpoint
-from test_check_dataset import _load_tool
 from torch import nn
 
 from mmmrhd.utils.cli import run_main
@@ -31,18 +30,18 @@ QD_DETR_DEMO = osp.join(REPO_ROOT, 'configs/qd_detr/qd_detr_demo.py')
 
 
 @pytest.fixture(scope='module')
-def print_config():
-    return _load_tool('misc/print_config.py')
+def print_config(load_tool):
+    return load_tool('misc/print_config.py')
 
 
 @pytest.fixture(scope='module')
-def get_flops():
-    return _load_tool('analysis_tools/get_flops.py')
+def get_flops(load_tool):
+    return load_tool('analysis_tools/get_flops.py')
 
 
 @pytest.fixture(scope='module')
-def publish_model():
-    return _load_tool('misc/publish_model.py')
+def publish_model(load_tool):
+    return load_tool('misc/publish_model.py')
 
 
 def _fails(capsys, tool, *argv) -> str:
