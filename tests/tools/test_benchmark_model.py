@@ -215,6 +215,14 @@ class BaseOptions:
         p.add_argument('--label_loss_coef', type=float, default=4)
         p.add_argument('--VTC_loss_coef', type=float, default=1)
         p.add_argument('--CTC_loss_coef', type=float, default=1)
+        # VideoLights' script options
+        for name in ('--dec_layers', '--enc_layers', '--bicmf_layers',
+                     '--hidden_dim'):
+            p.add_argument(name, type=int)
+        for name in ('--mr_to_hd_loss', '--hard_pos_neg_loss',
+                     '--contrastive_align_loss'):
+            p.add_argument(name, action='store_true')
+        p.add_argument('--contrastive_align_loss_coef', type=float)
         self.parser = p
 '''
 FAKE_MODEL = '''
@@ -244,7 +252,10 @@ class Model(nn.Module):
 class Criterion(nn.Module):
     weight_dict = dict(loss_a=10.0, loss_b=1.0)
 
-    def forward(self, outputs, targets):
+    EPOCHS = []
+
+    def forward(self, outputs, targets, *epoch_i):
+        Criterion.EPOCHS.append(epoch_i)
         focal = torchvision.ops.focal_loss.sigmoid_focal_loss(
             torch.zeros(1), torch.ones(1), alpha=0.25, gamma=2.0)
         return dict(loss_a=outputs['v'] + 2.0, loss_b=focal.sum() + 3.0,
@@ -319,6 +330,8 @@ def _fake_official(root, pkg):
 @pytest.mark.parametrize('adapter,pkg,seed,extra', [
     ('OfficialTRDETR', 'tr_detr', 2017, 0.3 * 1.0 + 0.5 * 2.0),
     ('OfficialQDDETR', 'qd_detr', 2018, 0.0),
+    ('OfficialMomentDETR', 'moment_detr', 2018, 0.0),
+    ('OfficialVideoLights', 'video_lights', 2018, 0.0),
 ])
 def test_official_family_runner_on_fake_checkout(tool, tmp_path, adapter, pkg,
                                                  seed, extra):
@@ -333,8 +346,12 @@ def test_official_family_runner_on_fake_checkout(tool, tmp_path, adapter, pkg,
     for name, module in before.items():
         assert sys.modules.get(name) is module
     assert not any(n.split('.')[0] == pkg for n in sys.modules)
-    assert tool.OFFICIAL_ADAPTERS[{'tr_detr': 'TRDETR',
-                                   'qd_detr': 'QDDETR'}[pkg]] is cls
+    assert tool.OFFICIAL_ADAPTERS[{
+        'tr_detr': 'TRDETR',
+        'qd_detr': 'QDDETR',
+        'moment_detr': 'MomentDETR',
+        'video_lights': 'VideoLights'
+    }[pkg]] is cls
     # Options: parser defaults + script options, TEF adds 2 columns.
     opt = runner.opt
     assert (opt.v_feat_dim, opt.t_feat_dim, opt.seed) == (20, 12, seed)
@@ -348,6 +365,9 @@ def test_official_family_runner_on_fake_checkout(tool, tmp_path, adapter, pkg,
     with runner.patch():
         loss = runner.train_step()
     assert torch.Tensor.cuda is cuda
+    # VideoLights: criterion(outputs, targets, epoch_i=9); others 2 args.
+    epochs = runner.criterion.forward.__globals__['Criterion'].EPOCHS
+    assert epochs[-1] == ((9, ) if pkg == 'video_lights' else ())
     # Weighted sum (loss_unweighted is left out): 10 * 2 + 1 * (3 + focal)
     # with focal(x=0, t=1) = alpha (1 - p)^2 ln 2 = 0.25 * 0.25 * ln 2.
     focal = 0.25 * 0.25 * 0.6931471805599453
@@ -446,6 +466,10 @@ def test_main_with_fake_official(tool, tmp_path, capsys, config_name, pkg):
 @pytest.mark.parametrize('config_name,env', [
     ('tr_detr/tr_detr_demo.py', 'MMMRHD_OFFICIAL_TRDETR'),
     ('qd_detr/qd_detr_demo.py', 'MMMRHD_OFFICIAL_QDDETR'),
+    ('moment_detr/moment_detr_qvh_official.py',
+     'MMMRHD_OFFICIAL_MOMENT_DETR'),
+    ('videolights/videolights_qvh_official.py',
+     'MMMRHD_OFFICIAL_VIDEOLIGHTS'),
 ])
 def test_in_run_official_moment_detr_family(tool, capsys, config_name, env):
     """The real checkout (mingyao1120/TR-DETR, wjun0830/QD-DETR) when the
@@ -460,3 +484,70 @@ def test_in_run_official_moment_detr_family(tool, capsys, config_name, env):
         assert r['official'] > 0 and r['ratio'] > 0
     out = capsys.readouterr().out
     assert all(cells[2].endswith('x') for cells in _rows(out).values())
+
+
+@pytest.mark.parametrize('adapter,env,fields', [
+    ('OfficialMomentDETR', 'MMMRHD_OFFICIAL_MOMENT_DETR',
+     dict(enc_layers=2, dec_layers=2, hidden_dim=256, seed=2018)),
+    ('OfficialVideoLights', 'MMMRHD_OFFICIAL_VIDEOLIGHTS',
+     dict(enc_layers=3, dec_layers=3, bicmf_layers=1, hidden_dim=256,
+          mr_to_hd_loss=True, hard_pos_neg_loss=True,
+          contrastive_align_loss_coef=0.2, seed=2018)),
+])
+def test_official_checkout_options_and_step(tool, adapter, env, fields):
+    """The real jayleicn/moment_detr / dpaul06/VideoLights checkout: script
+    options on the official parser, a training step that updates the
+    weights, the same parameter count as our official-compat config, and
+    (VideoLights) the criterion at epoch_i = 9."""
+    import sys
+    root = os.environ.get(env)
+    if not root:
+        pytest.skip(f'set {env} to the official checkout')
+    batch = tool.make_batch(4, 8, 20, 12, seed=0)
+    runner = getattr(tool, adapter)(root, batch, 20, 12,
+                                    torch.device('cpu'), 0)
+    assert {k: getattr(runner.opt, k) for k in fields} == fields
+    assert (runner.opt.v_feat_dim, runner.opt.t_feat_dim) == (20, 12)
+    assert 'utils.basic_utils' not in sys.modules
+    seen = []
+    forward = type(runner.criterion).forward
+
+    def spy(self, outputs, targets, *args):
+        seen.append(args)
+        return forward(self, outputs, targets, *args)
+
+    type(runner.criterion).forward = spy
+    try:
+        before = [p.detach().clone() for p in runner.model.parameters()]
+        with runner.patch():
+            loss = runner.train_step()
+    finally:
+        type(runner.criterion).forward = forward
+    assert seen == [(9, ) if adapter == 'OfficialVideoLights' else ()]
+    assert loss == loss and any(
+        not torch.equal(a, p)
+        for a, p in zip(before, runner.model.parameters()))
+    cfg = {'OfficialMomentDETR': 'moment_detr/moment_detr_qvh_official.py',
+           'OfficialVideoLights':
+           'videolights/videolights_qvh_official.py'}[adapter]
+    from mmengine.config import Config
+
+    from mmmrhd.utils import register_all_modules
+    register_all_modules()
+    ours = tool.build_model(
+        Config.fromfile(osp.join(REPO, 'configs', cfg)), 20, 12,
+        torch.device('cpu'))
+    assert sum(p.numel() for p in ours.parameters()) == sum(
+        p.numel() for p in runner.model.parameters())
+
+
+def test_batch_has_the_videolights_pos_index(tool):
+    from mmmrhd.datasets.collate import collate_targets
+    batch = tool.make_batch(4, 8, 20, 12, seed=0)
+    for s in batch['data_samples']:
+        assert torch.equal(s['saliency_pos_index'],
+                           (s['saliency_all_labels'] > 0).long())
+        pos = s['saliency_pos_index'].nonzero().flatten().tolist()
+        assert set(pos) <= set(s['ann']['relevant_clip_ids'])
+    assert collate_targets(
+        batch['data_samples'])['saliency_pos_index'].shape == (4, 8)

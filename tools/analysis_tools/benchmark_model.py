@@ -31,11 +31,12 @@ reports medians.
 The ratio column compares with the official implementation:
 
 * ``--official-root PATH`` (a checkout of the official repository:
-  EdenGabriel/TaskWeave, wjun0830/QD-DETR or mingyao1120/TR-DETR): its
-  model and criterion are built with the official QVHighlights script
-  options, the same batch is fed in its input layout and timed in the same
-  run (TaskWeave feedback off/on = ``epoch_i`` 50/150, inference
-  ``epoch_i=None``). Only models with an entry in ``OFFICIAL_ADAPTERS``
+  EdenGabriel/TaskWeave, wjun0830/QD-DETR, mingyao1120/TR-DETR,
+  jayleicn/moment_detr or dpaul06/VideoLights): its model and criterion
+  are built with the official QVHighlights script options, the same batch
+  is fed in its input layout and timed in the same run (TaskWeave feedback
+  off/on = ``epoch_i`` 50/150, inference ``epoch_i=None``; VideoLights'
+  criterion at ``epoch_i=9``). Only models with an entry in ``OFFICIAL_ADAPTERS``
   support this.
 * otherwise the anchor numbers of ``official_speed.md`` are used, measured
   with the official code on this machine kind (2-core CPU); they only apply
@@ -178,6 +179,8 @@ def make_batch(batch_size: int,
                     saliency_neg_labels=torch.tensor(neg),
                     saliency_all_labels=all_labels,
                     pos_mask=pos_mask,
+                    # VideoLights' hard-loss target (official dataset key)
+                    saliency_pos_index=(all_labels > 0).long(),
                     ann=ann)))
     return mrhd_collate(samples)
 
@@ -455,6 +458,11 @@ def _import_stubs() -> Dict[str, types.ModuleType]:
         'torch.utils.tensorboard': _stub_module(
             'torch.utils.tensorboard',
             SummaryWriter=_missing_stub('tensorboard')),
+        # VideoLights: start_end_dataset / train.py import-time only
+        'torchtext': _stub_module('torchtext', vocab=_stub_module('vocab')),
+        'fvcore': _stub_module('fvcore'),
+        'fvcore.nn': _stub_module(
+            'fvcore.nn', FlopCountAnalysis=_missing_stub('fvcore')),
         'torchvision': _stub_module('torchvision', ops=ops),
         'torchvision.ops': ops,
         'torchvision.ops.focal_loss': focal,
@@ -583,6 +591,10 @@ class OfficialMomentDETRFamily(Runner):
         """Import more official modules while the checkout is on the
         path."""
 
+    def criterion_losses(self, outputs: dict) -> Dict[str, torch.Tensor]:
+        """The official ``loss_dict = criterion(outputs, targets)``."""
+        return self.criterion(outputs, self.targets)
+
     def extra_loss(self, outputs: dict, losses: torch.Tensor) -> torch.Tensor:
         """Terms ``train_epoch`` adds to the weighted sum (none)."""
         return losses
@@ -594,7 +606,7 @@ class OfficialMomentDETRFamily(Runner):
         self.model.train()
         self.criterion.train()
         outputs = self.model(**self.official_inputs)
-        loss_dict = self.criterion(outputs, self.targets)
+        loss_dict = self.criterion_losses(outputs)
         weight_dict = self.criterion.weight_dict
         losses = sum(loss_dict[k] * weight_dict[k] for k in loss_dict.keys()
                      if k in weight_dict)
@@ -648,11 +660,47 @@ class OfficialTRDETR(OfficialMomentDETRFamily):
                 self.opt.CTC_loss_coef * ctc)
 
 
+class OfficialMomentDETR(OfficialMomentDETRFamily):
+    """Official Moment-DETR (jayleicn/moment_detr
+    ``moment_detr/scripts/train.sh``: QVHighlights, ``video_tef``, SlowFast
+    + CLIP video, CLIP text, batch 32; parser seed 2018)."""
+
+    package = 'moment_detr'
+    repository = 'jayleicn/moment_detr'
+    script_args = ('--dset_name', 'hl', '--ctx_mode', 'video_tef', '--bsz',
+                   '32')
+
+
+class OfficialVideoLights(OfficialMomentDETRFamily):
+    """Official VideoLights (dpaul06/VideoLights
+    ``video_lights/scripts/qvhl/train.sh`` without BLIP: SlowFast + CLIP
+    video, CLIP text, encoder / decoder / Bi-CMF layers 3 / 3 / 1, hidden
+    256, MR2HD, hard positive/negative and contrastive-align (0.2) losses,
+    seed 2018); the criterion runs as ``criterion(outputs, targets,
+    epoch_i)`` at ``epoch_i = 9`` (official_speed.md: hard losses x10)."""
+
+    package = 'video_lights'
+    repository = 'dpaul06/VideoLights'
+    script_args = ('--dset_name', 'hl', '--ctx_mode', 'video_tef', '--bsz',
+                   '32', '--dec_layers', '3', '--enc_layers', '3',
+                   '--bicmf_layers', '1', '--mr_to_hd_loss',
+                   '--hard_pos_neg_loss', '--contrastive_align_loss',
+                   '--contrastive_align_loss_coef', '0.2', '--hidden_dim',
+                   '256', '--seed', '2018')
+    #: official_speed.md: VideoLights timed at epoch_i = 9.
+    epoch_i = 9
+
+    def criterion_losses(self, outputs: dict) -> Dict[str, torch.Tensor]:
+        return self.criterion(outputs, self.targets, self.epoch_i)
+
+
 #: Model type -> official runner class (``--official-root``).
 OFFICIAL_ADAPTERS = {
     'TaskWeave': OfficialTaskWeave,
     'QDDETR': OfficialQDDETR,
     'TRDETR': OfficialTRDETR,
+    'MomentDETR': OfficialMomentDETR,
+    'VideoLights': OfficialVideoLights,
 }
 
 
