@@ -21,7 +21,11 @@ def _parser():
 def test_parse_and_apply(tmp_path, monkeypatch):
     cfg_file = tmp_path / 'my_exp.py'
     cfg_file.write_text('a = dict(b=0, c=2)\n')
-    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    # parse_tool_args sets LOCAL_RANK: setenv first, so that monkeypatch
+    # restores the variable's original state (usually absent) afterwards; a
+    # leaked LOCAL_RANK=3 made later Runner tests in the process hang
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    monkeypatch.delenv('LOCAL_RANK')
     args = parse_tool_args(_parser(), [
         str(cfg_file), '--cfg-options', 'a.b=1', '--launcher', 'pytorch',
         '--local-rank', '3'
