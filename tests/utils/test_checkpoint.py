@@ -12,16 +12,15 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
-from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
-from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
-from torch import nn
-from torch.utils.data import Dataset
 
 import mmmrhd  # noqa: F401  (registers the safe loaders)
+from mmmrhd.testing.toy_regression import (ToyRegressionDataset,
+                                          ToyRegressionMetric,
+                                          ToyRegressionModel)
 from mmmrhd.registry import DATASETS, HOOKS, METRICS, MODELS
 from mmmrhd.utils import (TRUST_ENV_VAR, UntrustedCheckpointError,
                           load_checkpoint_file)
@@ -29,52 +28,14 @@ from mmmrhd.utils.checkpoint import (cached_file_name, load_from_http,
                                      load_from_local)
 
 
-@DATASETS.register_module(force=True)
-class CkptToyDataset(Dataset):
-    """y = x @ w_true + 0.5 with fixed random x (4 features)."""
-
-    metainfo = dict(name='ckpt-toy')
-
-    def __init__(self, num_samples: int = 16, offset: int = 0) -> None:
-        gen = torch.Generator().manual_seed(offset)
-        self.x = torch.randn(num_samples, 4, generator=gen)
-        w_true = torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
-        self.y = self.x @ w_true + 0.5
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, idx: int) -> dict:
-        return dict(inputs=self.x[idx], data_samples=self.y[idx])
-
-
-@MODELS.register_module(force=True)
-class CkptToyModel(BaseModel):
-    """Two linear layers; no dropout, so training is RNG-free."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        out = self.net(inputs)
-        if mode == 'loss':
-            return dict(loss=((out - data_samples)**2).mean())
-        if mode == 'predict':
-            return list(zip(out, data_samples))
-        return out
-
-
-@METRICS.register_module(force=True)
-class CkptToyMetric(BaseMetric):
-    """Mean squared error, returned as a numpy float (as many metrics do)."""
-
-    def process(self, data_batch, data_samples) -> None:
-        for pred, target in data_samples:
-            self.results.append(float(((pred - target)**2).sum()))
-
-    def compute_metrics(self, results: list) -> dict:
-        return dict(mse=np.float32(np.mean(results)))
+CkptToyDataset = ToyRegressionDataset
+CkptToyModel = ToyRegressionModel
+DATASETS.register_module(
+    name='CkptToyDataset', module=ToyRegressionDataset, force=True)
+MODELS.register_module(
+    name='CkptToyModel', module=ToyRegressionModel, force=True)
+METRICS.register_module(
+    name='CkptToyMetric', module=ToyRegressionMetric, force=True)
 
 
 class _Interrupted(Exception):

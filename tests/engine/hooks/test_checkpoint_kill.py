@@ -18,17 +18,15 @@ import re
 import sys
 import traceback
 
-import numpy as np
 import pytest
 import torch
-from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
-from mmengine.model import BaseModel
-from torch import nn
-from torch.utils.data import Dataset
 
 from mmmrhd.engine.hooks import BEST_RECORD, best_checkpoint
 from mmmrhd.engine.runner import MRHDRunner
+from mmmrhd.testing.toy_regression import (ToyRegressionDataset,
+                                          ToyRegressionMetric,
+                                          ToyRegressionModel)
 from mmmrhd.registry import DATASETS, HOOKS, METRICS, MODELS
 from mmmrhd.utils.atomic_io import FAULT_ENV_VAR
 from mmmrhd.utils.errors import CheckpointError
@@ -37,49 +35,12 @@ MAX_EPOCHS = 3
 CHECKPOINT_ERROR = 3  # child exit code for a CheckpointError
 
 
-@DATASETS.register_module(force=True)
-class KillToyDataset(Dataset):
-    """y = x @ w + 0.5, fixed random x (4 features)."""
-
-    metainfo = dict(name='kill-toy')
-
-    def __init__(self, num_samples: int = 12, offset: int = 0) -> None:
-        gen = torch.Generator().manual_seed(offset)
-        self.x = torch.randn(num_samples, 4, generator=gen)
-        self.y = self.x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]]) + 0.5
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, idx: int) -> dict:
-        return dict(inputs=self.x[idx], data_samples=self.y[idx])
-
-
-@MODELS.register_module(force=True)
-class KillToyModel(BaseModel):
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        out = self.net(inputs)
-        if mode == 'loss':
-            return dict(loss=((out - data_samples)**2).mean())
-        if mode == 'predict':
-            return list(zip(out, data_samples))
-        return out
-
-
-@METRICS.register_module(force=True)
-class KillToyMetric(BaseMetric):
-
-    def process(self, data_batch, data_samples) -> None:
-        for pred, target in data_samples:
-            self.results.append(float(((pred - target)**2).sum()))
-
-    def compute_metrics(self, results: list) -> dict:
-        return dict(mse=np.float32(np.mean(results)))
+DATASETS.register_module(
+    name='KillToyDataset', module=ToyRegressionDataset, force=True)
+MODELS.register_module(
+    name='KillToyModel', module=ToyRegressionModel, force=True)
+METRICS.register_module(
+    name='KillToyMetric', module=ToyRegressionMetric, force=True)
 
 
 @HOOKS.register_module(force=True)
@@ -105,7 +66,8 @@ def _runner(work_dir: str, name: str, resume: bool = False) -> MRHDRunner:
         work_dir=work_dir,
         experiment_name=name,
         default_scope='mmmrhd',
-        train_dataloader=dict(dataset=dict(type='KillToyDataset'), **loader),
+        train_dataloader=dict(dataset=dict(type='KillToyDataset', num_samples=12),
+            **loader),
         val_dataloader=dict(
             dataset=dict(type='KillToyDataset', num_samples=8, offset=1),
             **loader),
