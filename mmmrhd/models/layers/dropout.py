@@ -60,6 +60,25 @@ def keep_mask(x: Tensor, keep: float) -> Tensor:
     return (word < threshold).view(x.shape)
 
 
+def dropout_noise(shape: torch.Size, p: float, dtype: torch.dtype,
+                  device: torch.device) -> Tensor:
+    """The multipliers of :func:`dropout` for a tensor of ``shape``: 0 for
+    dropped elements, ``1 / (1 - p)`` for kept ones (``0 < p <= 1``).
+
+    CPU float32 uses :func:`keep_mask` (the mask :func:`dropout` would draw
+    for a tensor of this shape); other cases ``bernoulli_``.
+    """
+    keep = 1.0 - p
+    if keep == 0.0:
+        return torch.zeros(shape, dtype=dtype, device=device)
+    if device.type == 'cpu' and dtype == torch.float32 and \
+            _MIN_KEEP <= keep < 1:
+        like = torch.empty((), device=device).expand(shape)
+        return keep_mask(like, keep).to(dtype).div_(keep)
+    return torch.empty(shape, dtype=dtype, device=device).bernoulli_(
+        keep).div_(keep)
+
+
 def dropout(x: Tensor,
             p: float,
             training: bool = True,
@@ -81,7 +100,7 @@ def dropout(x: Tensor,
     if x.device.type != 'cpu' or x.dtype != torch.float32 or \
             not _MIN_KEEP <= keep < 1:
         return F.dropout(x, p, training, inplace)
-    noise = keep_mask(x, keep).to(x.dtype).div_(keep)
+    noise = dropout_noise(x.shape, p, x.dtype, x.device)
     return x.mul_(noise) if inplace else x * noise
 
 
