@@ -21,7 +21,6 @@ from mmmrhd.evaluation.functional.submission import (dump_jsonl,
 from mmmrhd.models.extractors.stream_spec import check_stream_layout
 from mmmrhd.registry import (FUNCTIONS, INFERENCERS, MODELS, TRANSFORMS,
                              build_part)
-from mmmrhd.utils.cpu_allocator import tune_cpu_allocator
 from mmmrhd.utils.errors import CheckpointError, ConfigError
 from .feature_inputs import (LRUCache, VideoInput, file_key,
                              is_feature_file, parse_queries,
@@ -120,7 +119,6 @@ class MRHDInferencer(BaseInferencer):
             raise FileNotFoundError(f'checkpoint not found: {weights}')
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        tune_cpu_allocator()
         self.extractor = build_part(MODELS, extractor)
         self.batch_size = batch_size
         self._video_cache = LRUCache(cache_size)

@@ -3,12 +3,11 @@
 from .checkpoint import (TRUST_ENV_VAR, UntrustedCheckpointError,
                          checkpoint_safe_globals, load_checkpoint_file,
                          register_checkpoint_loaders)
-from .cpu_allocator import tune_cpu_allocator
 from .dist import prepare_distributed
 from .setup_env import register_all_modules
 
 __all__ = [
     'register_all_modules', 'TRUST_ENV_VAR', 'UntrustedCheckpointError',
     'checkpoint_safe_globals', 'load_checkpoint_file',
-    'register_checkpoint_loaders', 'prepare_distributed', 'tune_cpu_allocator'
+    'register_checkpoint_loaders', 'prepare_distributed'
 ]

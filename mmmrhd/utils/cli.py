@@ -24,7 +24,6 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmmrhd.registry import RUNNERS
-from .cpu_allocator import tune_cpu_allocator
 from .dist import prepare_distributed
 from .errors import ConfigError, UserError
 from .setup_env import register_all_modules
@@ -151,10 +150,6 @@ def run_main(main: Callable[[Optional[List[str]]], Any],
     Returns:
         Any: What ``main`` returns.
 
-    The process first gets :func:`~mmmrhd.utils.cpu_allocator.
-    tune_cpu_allocator` (freed tensor memory stays in the heap; opt out
-    with ``MMMRHD_CPU_ALLOCATOR=default``).
-
     Raises:
         SystemExit: Status 2 after printing ``error: <message>`` to stderr
             for a :class:`~mmmrhd.utils.errors.UserError`, unless debugging
@@ -162,7 +157,6 @@ def run_main(main: Callable[[Optional[List[str]]], Any],
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        tune_cpu_allocator()
         return main(argv)
     except UserError as error:
         if debug_requested(argv):

@@ -66,8 +66,7 @@ from mmmrhd.datasets.collate import collate_targets, mrhd_collate
 from mmmrhd.engine.hooks import find_feedback_switches
 from mmmrhd.registry import MODELS, OPTIMIZERS
 from mmmrhd.structures.spans import span_xx_to_cxw
-from mmmrhd.testing.process_runner import ProcessRunner
-from mmmrhd.utils import register_all_modules, tune_cpu_allocator
+from mmmrhd.utils import register_all_modules
 
 #: Official anchor (official_speed.md, TaskWeave HD2MR, B=32, L=75, video
 #: 2818, text 512): samples/s of train feedback off (epoch_i=50), on
@@ -285,21 +284,6 @@ class Runner:
 
     def patch(self):
         return contextlib.nullcontext()
-
-    def timed_step(self, row: str) -> Tuple[float, Optional[float]]:
-        """Seconds of one step of ``row`` (``train_off``/``train_on``/
-        ``train``/``infer``; feedback set and patches applied first, not
-        timed) and the step's value (the loss, or None)."""
-        if row == 'infer':
-            fn = self.infer_step
-        else:
-            self.set_feedback(row == 'train_on')
-            fn = self.train_step
-        with self.patch():
-            start = time.perf_counter()
-            value = fn()
-            seconds = time.perf_counter() - start
-        return seconds, value
 
 
 class OfficialTaskWeave(Runner):
@@ -720,9 +704,21 @@ OFFICIAL_ADAPTERS = {
 }
 
 
-def _timed_step(runner: Runner, row: str) -> float:
-    """Seconds of one step; a NaN loss is an error."""
-    seconds, value = runner.timed_step(row)
+def _row_step(runner: Runner, row: str, steps: int,
+              infer_steps: int) -> Tuple[Callable, int]:
+    """The step function of ``row`` (feedback set) and its timed count."""
+    if row == 'infer':
+        return runner.infer_step, infer_steps
+    runner.set_feedback(row == 'train_on')
+    return runner.train_step, steps
+
+
+def _timed_step(runner: Runner, row: str, fn: Callable) -> float:
+    """Seconds of one step (the runner's patches applied, not timed)."""
+    with runner.patch():
+        start = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - start
     if value is not None and value != value:
         raise FloatingPointError(f'{runner.name} {row}: loss is NaN')
     return seconds
@@ -748,34 +744,18 @@ def time_rows_interleaved(runners: Sequence[Runner], row: str, steps: int,
     Returns:
         dict: runner name -> seconds of each timed step.
     """
-    n = infer_steps if row == 'infer' else steps
+    fns = [_row_step(r, row, steps, infer_steps) for r in runners]
+    n = fns[0][1]
     times: Dict[str, List[float]] = {r.name: [] for r in runners}
     for i in range(warmup + n):
-        order = list(runners)
+        order = list(zip(runners, fns))
         if i % 2:
             order.reverse()
-        for runner in order:
-            seconds = _timed_step(runner, row)
+        for runner, (fn, _) in order:
+            seconds = _timed_step(runner, row, fn)
             if i >= warmup:
                 times[runner.name].append(seconds)
     return times
-
-
-def build_official_runner(model_type: str, root: str, shape: Dict[str, int],
-                          seed: int, device: str) -> Runner:
-    """The official runner of ``model_type`` on the benchmark batch of
-    ``shape`` and ``seed`` (what the child process of
-    ``--official-process separate`` builds; the batch is rebuilt from the
-    seed, bit-identical to the parent's)."""
-    register_all_modules()
-    if model_type not in OFFICIAL_ADAPTERS:
-        raise ValueError(f'benchmark_model: no official adapter for '
-                         f"'{model_type}'; known: "
-                         f'{sorted(OFFICIAL_ADAPTERS)}')
-    dev = torch.device(device)
-    batch = _to(make_batch(seed=seed, **shape), dev)
-    return OFFICIAL_ADAPTERS[model_type](root, batch, shape['video_dim'],
-                                         shape['text_dim'], dev, seed)
 
 
 def anchor_for(model_type: str, shape: Dict[str, int]) -> Optional[dict]:
@@ -839,13 +819,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='official repository '
         'checkout, timed in the same run')
     parser.add_argument(
-        '--official-process',
-        choices=['separate', 'same'],
-        default='separate',
-        help='run the official code in its own (spawned) process with the '
-        'process defaults its own train.py has (default), or in this '
-        'process, where it shares our allocator settings')
-    parser.add_argument(
         '--profile',
         type=int,
         default=0,
@@ -871,7 +844,6 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                                 'found')
     if args.threads:
         torch.set_num_threads(args.threads)
-    allocator = 'tuned' if tune_cpu_allocator() else 'default'
     register_all_modules()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -888,30 +860,15 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     model_type = cfg.model['type']
     optim_cfg = (cfg.get('optim_wrapper') or {}).get('optimizer')
     runners = [Runner(model, batch, optim_cfg)]
-    with contextlib.ExitStack() as stack:
-        if args.official_root:
-            official_args = (model_type, args.official_root, shape, args.seed,
-                             args.device)
-            if model_type not in OFFICIAL_ADAPTERS:
-                build_official_runner(*official_args)  # raises ValueError
-            if args.official_process == 'separate':
-                runners.append(
-                    stack.enter_context(
-                        ProcessRunner(
-                            osp.abspath(__file__), 'build_official_runner',
-                            official_args, args.threads)))
-            else:
-                runners.append(build_official_runner(*official_args))
-        results = _run(args, cfg, model, model_type, runners, shape,
-                       allocator)
-    return results
-
-
-def _run(args: argparse.Namespace, cfg: Config, model: torch.nn.Module,
-         model_type: str, runners: List[Runner], shape: Dict[str, int],
-         allocator: str) -> List[dict]:
-    """Time every row of every runner and print the table."""
-    device = torch.device(args.device)
+    if args.official_root:
+        if model_type not in OFFICIAL_ADAPTERS:
+            raise ValueError(f'benchmark_model: no official adapter for '
+                             f"'{model_type}'; known: "
+                             f'{sorted(OFFICIAL_ADAPTERS)}')
+        runners.append(OFFICIAL_ADAPTERS[model_type](args.official_root, batch,
+                                                     args.video_dim,
+                                                     args.text_dim, device,
+                                                     args.seed))
     rows = ['train_off', 'train_on'] if runners[0].has_feedback else ['train']
     if args.feedback != 'both' and runners[0].has_feedback:
         rows = [f'train_{args.feedback}']
@@ -923,17 +880,10 @@ def _run(args: argparse.Namespace, cfg: Config, model: torch.nn.Module,
           f'{torch.get_num_threads()} threads; B={args.batch_size} '
           f'L={args.num_clips} video {args.video_dim} text {args.text_dim}; '
           f'{args.warmup} warm-up + {args.steps} train steps, '
-          f'{args.infer_steps} inference passes, x{args.repeat}; '
-          f'allocator: ours {allocator}' +
-          (f', official {args.official_process} process'
-           if args.official_root else ''))
+          f'{args.infer_steps} inference passes, x{args.repeat}')
     if args.profile:
         for runner in runners:
-            if isinstance(runner, ProcessRunner):
-                print(f'(no profile of {runner.name}: it runs in its own '
-                      'process; use --official-process same)')
-            else:
-                profile(runner, rows, args.profile, args.warmup)
+            profile(runner, rows, args.profile, args.warmup)
     # Per-step seconds of every repeat, ours and official interleaved step
     # by step; the median step is robust to other processes' bursts.
     times: Dict[Tuple[str, str], List[float]] = {}
@@ -973,8 +923,7 @@ def _print(results: List[dict], args: argparse.Namespace,
         ])
     print(AsciiTable(table).table)
     if args.official_root:
-        print(f'official: {args.official_root}, timed in this run '
-              f'({args.official_process} process)')
+        print(f'official: {args.official_root}, timed in this run')
     elif anchor is not None:
         print('anchor: the official implementation measured on this machine '
               'kind (2-core CPU, shared/research/official_speed.md); for an '
