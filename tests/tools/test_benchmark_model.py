@@ -551,3 +551,71 @@ def test_batch_has_the_videolights_pos_index(tool):
         assert set(pos) <= set(s['ann']['relevant_clip_ids'])
     assert collate_targets(
         batch['data_samples'])['saliency_pos_index'].shape == (4, 8)
+
+
+class _MatmulRunner:
+    """A fake runner whose steps are known matrix products: train = one
+    (4x5)@(5x6) product and its backward (3 x 240 FLOPs), infer = one
+    (4x5)@(5x6) product (240 FLOPs)."""
+
+    def __init__(self, tool, name):
+        self.name = name
+        self.a = torch.randn(4, 5, requires_grad=True)
+        self.b = torch.randn(5, 6)
+        self.patch = tool.Runner.patch.__get__(self)
+
+    def set_feedback(self, on):
+        pass
+
+    def train_step(self):
+        (self.a @ self.b).sum().backward()
+        return 0.0
+
+    def infer_step(self):
+        with torch.no_grad():
+            self.a @ self.b
+
+
+def test_step_flops_counts_forward_and_backward(tool):
+    runner = _MatmulRunner(tool, 'ours')
+    assert tool.step_flops(runner, 'infer') == 2 * 4 * 5 * 6
+    # backward: grad of a = grad_out (4x6) @ b^T (6x5): one more product of
+    # the same size (b needs no grad)
+    assert tool.step_flops(runner, 'train') == 2 * (2 * 4 * 5 * 6)
+
+
+def test_roofline_bound_and_max_ratio(tool, monkeypatch, capsys):
+    """max ratio = (B / (GFLOP / peak)) / official samples/s."""
+    import importlib
+    module = importlib.import_module('mmmrhd.testing.speed.roofline')
+    monkeypatch.setattr(module, 'gemm_peak', lambda device: 0.001)  # GFLOP/s
+    runners = [_MatmulRunner(tool, 'ours'), _MatmulRunner(tool, 'official')]
+    results = [dict(row='train', ours=1.0, official=2.0),
+               dict(row='infer', ours=1.0, anchor=4.0)]
+    info = tool.roofline(runners, ['train', 'infer'], results, 8,
+                         torch.device('cpu'))
+    # train: 480 FLOPs at 1e6 FLOP/s -> 4.8e-4 s per step of 8 samples
+    assert info[0]['ours_gflop'] == pytest.approx(480e-9)
+    assert info[0]['ours_at_peak'] == pytest.approx(8 / 4.8e-4)
+    assert info[0]['max_ratio'] == pytest.approx(8 / 4.8e-4 / 2.0)
+    assert info[1]['official_gflop'] == pytest.approx(240e-9)
+    assert info[1]['max_ratio'] == pytest.approx(8 / 2.4e-4 / 4.0)
+    out = capsys.readouterr().out
+    assert 'matrix-product peak of this machine 0.0 GFLOP/s' in out
+    assert _rows(out)['infer'][-1] == f'{8 / 2.4e-4 / 4.0:.2f}x'
+
+
+def test_gemm_peak_is_a_positive_rate(tool):
+    assert tool.gemm_peak(torch.device('cpu'), repeats=1) > 0
+
+
+def test_main_roofline_rows(tool, config, capsys):
+    results = tool.main([config] + TINY + ['--roofline', '--feedback', 'off'])
+    assert [r['row'] for r in results] == ['train_off', 'infer']
+    for r in results:
+        assert r['ours_gflop'] > 0 and r['peak_gflops'] > 0
+        assert r['ours_at_peak'] == pytest.approx(
+            4 / (r['ours_gflop'] / r['peak_gflops']))
+        assert 'max_ratio' not in r  # no official, no anchor at tiny shapes
+    # a train step (forward + backward) is more work than inference
+    assert results[0]['ours_gflop'] > results[1]['ours_gflop']
