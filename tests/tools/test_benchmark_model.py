@@ -619,3 +619,21 @@ def test_main_roofline_rows(tool, config, capsys):
         assert 'max_ratio' not in r  # no official, no anchor at tiny shapes
     # a train step (forward + backward) is more work than inference
     assert results[0]['ours_gflop'] > results[1]['ours_gflop']
+
+
+def test_step_flops_under_no_grad_with_parameter_inputs(tool):
+    """A module called with a parameter as input inside ``no_grad`` (the
+    query embeddings of the DETR decoders): counted, no hook error."""
+
+    class Embedder(_MatmulRunner):
+
+        def __init__(self):
+            super().__init__(tool, 'ours')
+            self.lin = torch.nn.Linear(5, 6)
+            self.emb = torch.nn.Parameter(torch.randn(4, 5))
+
+        def infer_step(self):
+            with torch.no_grad():
+                self.lin(self.emb)
+
+    assert tool.step_flops(Embedder(), 'infer') == 2 * 4 * 5 * 6

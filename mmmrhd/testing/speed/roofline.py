@@ -6,6 +6,8 @@ from typing import List, Sequence
 
 import torch
 from terminaltables import AsciiTable
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 from .runner import Runner, _row_step
 
 
@@ -15,22 +17,25 @@ from .runner import Runner, _row_step
 PEAK_SHAPES = ((2400, 2818, 256), (3424, 256, 1024), (2048, 2048, 2048))
 
 
-def gemm_peak(device: torch.device, repeats: int = 10) -> float:
-    """Best ``torch.mm`` GFLOP/s over :data:`PEAK_SHAPES` on ``device``: the
-    rate no implementation's matrix products exceed on this machine."""
+def gemm_peak(device: torch.device, repeats: int = 10,
+              trials: int = 3) -> float:
+    """Best ``torch.mm`` GFLOP/s over :data:`PEAK_SHAPES` on ``device`` (best
+    of ``trials`` timings of ``repeats`` products each): the rate no
+    implementation's matrix products exceed on this machine."""
     best = 0.0
     for m, k, n in PEAK_SHAPES:
         a = torch.randn(m, k, device=device)
         b = torch.randn(k, n, device=device)
         for _ in range(2):
             torch.mm(a, b)
-        _sync(device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            torch.mm(a, b)
-        _sync(device)
-        seconds = time.perf_counter() - start
-        best = max(best, 2 * m * k * n * repeats / seconds / 1e9)
+        for _ in range(trials):
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                torch.mm(a, b)
+            _sync(device)
+            seconds = time.perf_counter() - start
+            best = max(best, 2 * m * k * n * repeats / seconds / 1e9)
     return best
 
 
@@ -39,15 +44,33 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+class _FlopCount(TorchDispatchMode):
+    """Sum of ``torch.utils.flop_counter``'s per-op formulas over every op
+    dispatched inside (``FlopCounterMode`` without its module tracker,
+    which cannot follow modules called with parameters under
+    ``no_grad``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
 def step_flops(runner: Runner, row: str) -> int:
-    """FLOPs of one step of ``row`` (``torch.utils.flop_counter``: matrix
-    products, convolutions and attention kernels, forward and backward);
-    the step runs once more, untimed."""
-    from torch.utils.flop_counter import FlopCounterMode
+    """FLOPs of one step of ``row`` (``torch.utils.flop_counter``'s
+    formulas: matrix products, convolutions and attention kernels, forward
+    and backward); the step runs once more, untimed."""
     fn, _ = _row_step(runner, row, 1, 1)
-    with runner.patch(), FlopCounterMode(display=False) as counter:
+    with runner.patch(), _FlopCount() as counter:
         fn()
-    return counter.get_total_flops()
+    return counter.total
 
 
 def roofline(runners: Sequence[Runner], rows: Sequence[str],
