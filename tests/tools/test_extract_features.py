@@ -187,7 +187,15 @@ def test_two_process_cpu_extraction(workspace, tmp_path):
     """torchrun, 2 CPU processes (gloo): each rank writes its share, the
     result equals the single-process run bitwise."""
     single, multi = tmp_path / 'single', tmp_path / 'multi'
-    _tool().main(_args(workspace, single))
+    # Same thread count as the ranks (OMP_NUM_THREADS=1 below): with 1 and 2
+    # threads the CPU kernels may sum in another order (they do on an AVX2
+    # AMD machine), and bitwise equality is only promised for equal kernels.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _tool().main(_args(workspace, single))
+    finally:
+        torch.set_num_threads(threads)
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
     proc = subprocess.run(
