@@ -22,10 +22,9 @@ from mmmrhd.models.extractors.stream_spec import check_stream_layout
 from mmmrhd.registry import (FUNCTIONS, INFERENCERS, MODELS, TRANSFORMS,
                              build_part)
 from mmmrhd.utils.errors import CheckpointError, ConfigError
-from .feature_inputs import (LRUCache, VideoInput, file_key,
-                             is_feature_file, parse_queries,
-                             read_stream_features, text_model_input,
-                             video_model_input)
+from .feature_inputs import (LRUCache, VideoInput, file_key, is_feature_file,
+                             parse_queries, read_stream_features,
+                             text_model_input, video_model_input)
 from .sliding_window import merge_window_predictions, window_starts
 
 __all__ = ['MRHDInferencer', 'VideoInput']
@@ -123,16 +122,11 @@ class MRHDInferencer(BaseInferencer):
         self.batch_size = batch_size
         self._video_cache = LRUCache(cache_size)
         self._text_cache = LRUCache(64 * cache_size)
-        super().__init__(
-            model=model,
-            weights=weights,
-            device=device,
-            scope='mmmrhd',
-            show_progress=show_progress)
+        super().__init__(model=model, weights=weights, device=device,
+                         scope='mmmrhd', show_progress=show_progress)
         self.clip_len = float(self._dataset_cfg().get('clip_len', 2.0))
-        self.window_size = (
-            window_size if window_size is not None else
-            self.video_loader.max_len)
+        self.window_size = (window_size if window_size is not None else
+                            self.video_loader.max_len)
         if self.window_size is not None:  # validate (a 1-clip video would
             # not look at the values)
             window_starts(self.window_size + 1, self.window_size, stride)

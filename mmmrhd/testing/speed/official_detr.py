@@ -150,7 +150,7 @@ class OfficialMomentDETRFamily(Runner):
     ``train_epoch``: forward -> criterion -> weighted sum of the weighted
     losses (+ :meth:`extra_loss`) -> ``zero_grad`` -> ``backward`` ->
     ``clip_grad_norm_(opt.grad_clip)`` -> ``step`` -> ``float(loss)``.
-    Tensors' ``.cuda()`` (``transformer.py`` decoder target) is the
+    Tensors' ``cuda`` method (``transformer.py`` decoder target) is the
     identity while a step runs on CPU (:meth:`patch`); the checkout is not
     modified.
     """

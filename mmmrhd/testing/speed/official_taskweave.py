@@ -85,7 +85,7 @@ class OfficialTaskWeave(Runner):
         self.epoch_i = 150 if on else 50
 
     def patch(self):
-        # transformer.py calls .cuda() once: identity on CPU, only here.
+        # transformer.py calls Tensor.cuda once: identity on CPU, only here.
         return cuda_as_identity(self.device)
 
     def train_step(self) -> float:

@@ -33,8 +33,8 @@ def official_inputs(inputs: Dict[str, torch.Tensor]) -> Dict[str, Any]:
 
 
 def cuda_as_identity(device: torch.device):
-    """Context in which ``Tensor.cuda()`` is the identity (CPU runs of
-    official code that calls ``.cuda()``); a no-op on CUDA devices."""
+    """Context in which the ``Tensor.cuda`` method is the identity (CPU
+    runs of official code that moves tensors with it); a no-op on CUDA."""
     if device.type == 'cuda':
         return contextlib.nullcontext()
     return _patched(torch.Tensor, 'cuda', lambda t, *a, **k: t)
