@@ -8,6 +8,7 @@ import torch
 from terminaltables import AsciiTable
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
+
 from .runner import Runner, _row_step
 
 

@@ -132,3 +132,47 @@ def test_training_dropout_path_is_softmax_dropout_matmul():
                                    key_padding_to_attn_mask(valid))
     ref0 = (logits.softmax(-1) @ vh).transpose(1, 2).reshape(2, 3, 8)
     torch.testing.assert_close(no_drop.double(), ref0, atol=1e-6, rtol=1e-5)
+
+
+def test_dropped_attention_backward_matches_autograd():
+    """The hand-written backward of the train-mode CPU path: gradcheck in
+    float64 (masked keys, dropped weights), and float32 gradients equal to
+    autograd's on the same math with the same masks."""
+    from mmmrhd.models.layers.attention import _DroppedAttention
+    torch.manual_seed(3)
+    n_heads, b, lq, lk, d = 2, 2, 3, 4, 5
+    q = torch.randn(b * n_heads, lq, d, dtype=torch.double,
+                    requires_grad=True)
+    k = torch.randn(b * n_heads, lk, d, dtype=torch.double,
+                    requires_grad=True)
+    v = torch.randn(b * n_heads, lk, d, dtype=torch.double,
+                    requires_grad=True)
+    valid = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1.]])
+    bias = torch.zeros(b, 1, 1, lk, dtype=torch.double).masked_fill_(
+        valid[:, None, None, :] == 0, float('-inf'))
+    noise = (torch.rand(b * n_heads, lq, lk) > 0.3).double() / 0.7
+    assert noise.eq(0).any()  # some weights are dropped
+    assert torch.autograd.gradcheck(
+        lambda q, k, v: _DroppedAttention.apply(q, k, v, bias, noise,
+                                                n_heads), (q, k, v))
+
+    # multi_head_attention's train path against autograd, same masks
+    query, key = torch.randn(2, 3, 8), torch.randn(2, 4, 8)
+    value = torch.randn(2, 4, 8)
+    for t in (query, key, value):
+        t.requires_grad_(True)
+    mask = key_padding_to_attn_mask(valid)
+    torch.manual_seed(9)
+    out = multi_head_attention(query, key, value, 2, mask, dropout_p=0.5)
+    grads = torch.autograd.grad(out.sum(), (query, key, value))
+    torch.manual_seed(9)
+    keep = keep_mask(torch.empty(2, 2, 3, 4), 0.5).float() * 2.0
+    qh = query.view(2, 3, 2, 4).transpose(1, 2) * 0.5
+    kh = key.view(2, 4, 2, 4).transpose(1, 2)
+    vh = value.view(2, 4, 2, 4).transpose(1, 2)
+    logits = (qh @ kh.transpose(-2, -1)).masked_fill(~mask, float('-inf'))
+    ref = ((logits.softmax(-1) * keep) @ vh).transpose(1, 2).reshape(2, 3, 8)
+    ref_grads = torch.autograd.grad(ref.sum(), (query, key, value))
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-5)
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)

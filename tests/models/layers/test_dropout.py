@@ -100,3 +100,25 @@ def test_module_is_a_stateless_nn_dropout():
     assert repr(module) == 'Dropout(p=0.25, inplace=False)'
     with pytest.raises(ValueError, match='between 0 and 1'):
         Dropout(1.5)
+
+
+def test_dropout_noise_paths():
+    """CPU float32: the mask dropout draws (same stream), scaled by
+    1 / (1 - p); p = 1: zeros; float64: bernoulli, values in {0, 1/(1-p)}."""
+    from mmmrhd.models.layers.dropout import dropout_noise, keep_mask
+    torch.manual_seed(4)
+    noise = dropout_noise((3, 50), 0.2, torch.float32, torch.device('cpu'))
+    torch.manual_seed(4)
+    expected = keep_mask(torch.empty(3, 50), 0.8).float() / 0.8
+    assert torch.equal(noise, expected)
+    torch.manual_seed(4)
+    x = torch.randn(3, 50)
+    torch.manual_seed(4)
+    assert torch.equal(dropout(x, 0.2), x * noise)
+    assert torch.equal(
+        dropout_noise((4, ), 1.0, torch.float32, torch.device('cpu')),
+        torch.zeros(4))
+    dbl = dropout_noise((2000, ), 0.5, torch.float64, torch.device('cpu'))
+    assert dbl.dtype == torch.float64
+    assert set(dbl.unique().tolist()) == {0.0, 2.0}
+    assert 0.4 < float((dbl > 0).double().mean()) < 0.6
